@@ -1,0 +1,97 @@
+"""Tests of lib/experiments.py. Graded: backward_pass (task 7)."""
+import sys
+
+import numpy as np
+import pytest
+
+from lib.experiments import XOR_INPUTS, XOR_LABELS, backward_pass, make_xor_model, train
+from lib.losses import CrossEntropyLoss, MSELoss
+from lib.network_base import Module
+from tests.helpers import check_array, fail, numerical_gradient
+from tests.modules_for_tests import Affine
+
+
+class FixedGradientLoss(Module):
+    """A stand-in loss whose backward() returns a fixed gradient and counts its calls."""
+
+    def __init__(self, gradient):
+        super().__init__()
+        self.gradient = np.asarray(gradient, dtype=float)
+        self.backward_calls = 0
+
+    def forward(self, prediction, target):
+        return 0.0
+
+    def backward(self, grad=None):
+        self.backward_calls += 1
+        return self.gradient
+
+
+# ---------------------------------------------------------------- backward_pass (task 7)
+
+@pytest.mark.backward_pass
+def test_backward_pass_small_numbers():
+    model = Affine([2.0, -1.0], [0.5, 0.5])
+    x = np.array([[1.0, 2.0],
+                  [3.0, 0.0]])
+    model(x)
+    loss_fn = FixedGradientLoss([[1.0, 1.0],
+                                 [0.0, -1.0]])
+    backward_pass(model, loss_fn, lr=0.5)
+    if loss_fn.backward_calls != 1:
+        fail("backward_pass should call loss_fn.backward() once, it called it {} times"
+             .format(loss_fn.backward_calls))
+    # dL/ds = sum_n grad_n * x_n = [1, 2], dL/dt = sum_n grad_n = [1, 0]; p <- p - 0.5 * dL/dp.
+    check_array("backward_pass: s.grad", model.s.grad, [1.0, 2.0])
+    check_array("backward_pass: t.grad", model.t.grad, [1.0, 0.0])
+    check_array("backward_pass: s.data after the step", model.s.data, [1.5, -2.0])
+    check_array("backward_pass: t.data after the step", model.t.data, [0.0, 0.5])
+
+
+@pytest.mark.backward_pass
+def test_backward_pass_steps_along_the_finite_difference_gradient():
+    rng = np.random.default_rng(8)
+    model = Affine(rng.normal(size=3), rng.normal(size=3))
+    x, target = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    loss_fn = MSELoss()
+    before = [p.data.copy() for p in model.parameters()]
+    gradients = [numerical_gradient(lambda: loss_fn(model(x), target), p.data) for p in model.parameters()]
+    loss_fn(model(x), target)
+    backward_pass(model, loss_fn, lr=0.1)
+    for param, data, gradient in zip(model.parameters(), before, gradients):
+        check_array("backward_pass: {}.data after a step with lr = 0.1".format(param.name), param.data,
+                    data - 0.1 * gradient)
+
+
+@pytest.mark.backward_pass
+@pytest.mark.parametrize("seed", range(3))
+def test_backward_pass_random_models_and_learning_rates(seed):
+    rng = np.random.default_rng(seed)
+    n, d = rng.integers(1, 6, size=2)
+    lr = float(rng.uniform(0.01, 2.0))
+    model = Affine(rng.normal(size=d), rng.normal(size=d))
+    x, gradient = rng.normal(size=(n, d)), rng.normal(size=(n, d))
+    before = [p.data.copy() for p in model.parameters()]
+    model(x)
+    backward_pass(model, FixedGradientLoss(gradient), lr)
+    expected_grads = [np.sum(gradient * x, axis=0), np.sum(gradient, axis=0)]
+    for param, data, grad in zip(model.parameters(), before, expected_grads):
+        where = "{} of shape {}, lr = {:.3f}".format(param.name, (d,), lr)
+        check_array("backward_pass: {}.grad".format(where), param.grad, grad)
+        check_array("backward_pass: {}.data after the step".format(where), param.data, data - lr * grad)
+
+
+@pytest.mark.backward_pass
+def test_backward_pass_trains_the_xor_network():
+    # Needs every gap of the backward pass: ReLU, Linear, CrossEntropyLoss and Sequential.
+    model = make_xor_model(hidden=4, rng=np.random.default_rng(0))
+    losses = train(model, CrossEntropyLoss(), XOR_INPUTS, XOR_LABELS, steps=300, lr=0.5)
+    assert losses.shape == (301,)
+    if not losses[-1] < 0.1 * losses[0]:
+        fail("backward_pass: 300 steps on XOR took the loss from {:.4f} only to {:.4f}".format(losses[0], losses[-1]))
+    predictions = np.argmax(model(XOR_INPUTS), axis=1)
+    check_array("predictions on XOR after training", predictions, XOR_LABELS)
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__] + sys.argv[1:]))

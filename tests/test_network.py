@@ -1,0 +1,169 @@
+"""Tests of lib/network.py. Graded: Linear.backward (task 3) and Sequential.backward (task 5)."""
+import sys
+
+import numpy as np
+import pytest
+
+from lib.activations import Sigmoid, Tanh
+from lib.network import Linear, Sequential
+from tests.helpers import check_array, numerical_gradient
+from tests.modules_for_tests import Affine, MatMul
+
+
+def make_linear(W, b=None) -> Linear:
+    """A Linear layer with the given weights (and bias, if b is given), gradients zero."""
+    W = np.array(W, dtype=float)
+    layer = Linear(W.shape[1], W.shape[0], bias=b is not None)
+    layer.W.data = W
+    if b is not None:
+        layer.b.data = np.array(b, dtype=float)
+    return layer
+
+
+# ---------------------------------------------------------------- Linear.backward (task 3)
+
+@pytest.mark.linear_backward
+def test_linear_backward_small_numbers():
+    layer = make_linear(W=[[1.0, 2.0, 3.0],
+                           [4.0, 5.0, 6.0]], b=[0.5, -0.5])
+    x = np.array([[1.0, 0.0, -1.0],
+                  [2.0, 1.0, 0.0]])
+    grad = np.array([[1.0, -1.0],
+                     [0.0, 2.0]])
+    layer(x)
+    grad_x = layer.backward(grad)
+    # dL/dW = grad^T x, dL/db = sum over the batch of grad, dL/dx = grad W.
+    check_array("Linear.backward: W.grad", layer.W.grad, [[1.0, 0.0, -1.0],
+                                                          [3.0, 2.0, 1.0]])
+    check_array("Linear.backward: b.grad", layer.b.grad, [1.0, 1.0])
+    check_array("Linear.backward: the returned dL/dx", grad_x, [[-3.0, -3.0, -3.0],
+                                                                [8.0, 10.0, 12.0]])
+
+
+@pytest.mark.linear_backward
+@pytest.mark.parametrize("bias", [True, False], ids=["with bias", "without bias"])
+def test_linear_backward_passes_gradient_check(bias):
+    rng = np.random.default_rng(3)
+    Linear(4, 3, bias=bias, rng=rng).check_gradients((rng.normal(size=(5, 4)),))
+
+
+@pytest.mark.linear_backward
+@pytest.mark.parametrize("seed", range(3))
+def test_linear_backward_random_shapes_accumulates(seed):
+    rng = np.random.default_rng(seed)
+    n, d, m = rng.integers(1, 6, size=3)
+    layer = Linear(d, m, rng=rng)
+    x, grad = rng.normal(size=(n, d)), rng.normal(size=(n, m))
+
+    def weighted_output() -> float:
+        # L = sum(grad * z) has dL/dz = grad, so its numerical gradients are what backward(grad) must give.
+        return float(np.sum(grad * layer(x)))
+
+    expected = {"W.grad": numerical_gradient(weighted_output, layer.W.data),
+                "b.grad": numerical_gradient(weighted_output, layer.b.data)}
+    expected_x = numerical_gradient(lambda: float(np.sum(grad * layer(x))), x)
+    layer(x)
+    grad_x = layer.backward(grad)
+    where = "Linear({}, {}) on x of shape {}".format(d, m, (n, d))
+    check_array("Linear.backward: W.grad, " + where, layer.W.grad, expected["W.grad"])
+    check_array("Linear.backward: b.grad, " + where, layer.b.grad, expected["b.grad"])
+    check_array("Linear.backward: the returned dL/dx, " + where, grad_x, expected_x)
+    # backward() adds into .grad (+=), so that gradients of several passes accumulate.
+    layer.backward(grad)
+    check_array("Linear.backward: W.grad after a second backward() (must add up, +=)", layer.W.grad,
+                2 * expected["W.grad"])
+    check_array("Linear.backward: b.grad after a second backward() (must add up, +=)", layer.b.grad,
+                2 * expected["b.grad"])
+
+
+# ---------------------------------------------------------------- Linear, the given part
+
+def test_linear_forward_and_shapes():
+    layer = make_linear(W=[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], b=[1.0, 0.0, -1.0])
+    check_array("Linear.forward", layer(np.array([[1.0, 1.0]])), [[4.0, 7.0, 10.0]])
+    assert layer.W.grad.shape == (3, 2) and layer.b.grad.shape == (3,)
+    assert not layer.W.grad.any() and not layer.b.grad.any(), "gradients start as zeros"
+    assert Linear(2, 3, bias=False).b is None and len(Linear(2, 3, bias=False).parameters()) == 1
+
+
+def test_linear_rejects_wrong_number_of_features():
+    with pytest.raises(ValueError, match=r"\(N, 3\).*\(4, 2\)"):
+        Linear(3, 2)(np.zeros((4, 2)))
+
+
+def test_linear_keeps_float32():
+    layer = Linear(3, 2, dtype=np.float32)
+    assert layer.W.data.dtype == np.float32 and layer.b.data.dtype == np.float32
+    assert layer(np.ones((4, 3), dtype=np.float32)).dtype == np.float32
+
+
+def test_linear_initialisation_is_reproducible_with_rng():
+    first = Linear(3, 2, rng=np.random.default_rng(7))
+    second = Linear(3, 2, rng=np.random.default_rng(7))
+    check_array("Linear.W with equal seeds", first.W.data, second.W.data)
+
+
+# ---------------------------------------------------------------- Sequential.backward (task 5)
+
+@pytest.mark.sequential_backward
+def test_sequential_backward_small_numbers_in_reverse_order():
+    calls = []
+    first = MatMul([[1.0, 2.0], [0.0, 1.0]], "first", calls)
+    second = MatMul([[0.0, 1.0], [1.0, 0.0]], "second", calls)
+    model = Sequential(first, second)
+    model(np.array([[1.0, 1.0]]))
+    got = model.backward(np.array([[1.0, 3.0]]))
+    if calls != ["second", "first"]:
+        pytest.fail("Sequential.backward called backward() of the modules in the order {}, expected {}"
+                    .format(calls, ["second", "first"]), pytrace=False)
+    # dL/dx = grad B^T A^T: first [1, 3] B^T = [3, 1], then [3, 1] A^T = [5, 1].
+    check_array("Sequential.backward: the returned dL/dx", got, [[5.0, 1.0]])
+
+
+@pytest.mark.sequential_backward
+def test_sequential_backward_passes_gradient_check():
+    rng = np.random.default_rng(4)
+    model = Sequential(Affine(rng.normal(size=3), rng.normal(size=3)), Sigmoid(),
+                       MatMul(rng.normal(size=(3, 2))), Tanh(), Affine(rng.normal(size=2), rng.normal(size=2)))
+    model.check_gradients((rng.normal(size=(4, 3)),))
+
+
+@pytest.mark.sequential_backward
+@pytest.mark.parametrize("seed", range(3))
+def test_sequential_backward_random_chains(seed):
+    rng = np.random.default_rng(seed)
+    widths = rng.integers(1, 5, size=rng.integers(2, 6))
+    modules = []
+    for d_in, d_out in zip(widths[:-1], widths[1:]):
+        modules += [MatMul(rng.normal(size=(d_in, d_out))), Affine(rng.normal(size=d_out), rng.normal(size=d_out)),
+                    [Sigmoid(), Tanh()][int(rng.integers(2))]]
+    model = Sequential(*modules)
+    x, grad = rng.normal(size=(3, widths[0])), rng.normal(size=(3, widths[-1]))
+    expected_x = numerical_gradient(lambda: float(np.sum(grad * model(x))), x)
+    expected_params = [numerical_gradient(lambda: float(np.sum(grad * model(x))), p.data)
+                       for p in model.parameters()]
+    model(x)
+    got = model.backward(grad)
+    where = "a chain of {} modules".format(len(modules))
+    check_array("Sequential.backward: the returned dL/dx for " + where, got, expected_x)
+    for index, (param, expected) in enumerate(zip(model.parameters(), expected_params)):
+        check_array("Sequential.backward: parameter {} ({}) .grad for {}".format(index, param.name, where),
+                    param.grad, expected)
+
+
+@pytest.mark.sequential_backward
+def test_sequential_backward_of_no_modules_returns_the_gradient():
+    grad = np.array([[1.0, -2.0]])
+    check_array("Sequential().backward(grad)", Sequential().backward(grad), grad)
+
+
+def test_sequential_forward_chains_and_collects_parameters():
+    model = Sequential(MatMul([[2.0]]), Affine([1.0], [3.0]), MatMul([[-1.0]]))
+    check_array("Sequential.forward", model(np.array([[1.0]])), [[-5.0]])
+    assert [p.name for p in model.parameters()] == ["s", "t"]
+    with pytest.raises(TypeError, match="Module"):
+        Sequential(np.zeros(2))
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__] + sys.argv[1:]))
