@@ -20,8 +20,9 @@ def test_cross_entropy_backward_small_numbers():
                        [0.0, 0.0]])
     loss_fn(logits, np.array([0, 1]))
     # (softmax(z) - y) / N with y = [[1, 0], [0, 1]] and N = 2.
-    check_array("CrossEntropyLoss.backward()", loss_fn.backward(), [[-0.375, 0.375],
-                                                                  [0.25, -0.25]])
+    expected = [[-0.375, 0.375],
+                [0.25, -0.25]]
+    check_array("CrossEntropyLoss.backward()", loss_fn.backward(), expected)
 
 
 @pytest.mark.cross_entropy_backward
