@@ -21,7 +21,7 @@ from lib.utilities import one_hot_encoding
 ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh}
 
 
-def make_deep_chain(depth: int, width: int, residual: bool, activation: str = "sigmoid",
+def make_deep_chain(depth: int, width: int, residual: bool, activation: str = "tanh",
                     seed: int = 0) -> Sequential:
     """Linear(2, width), then `depth` blocks Linear(width, width) -> activation, then Linear(width, 2).
 
@@ -61,8 +61,8 @@ def block_gradient_norms(chain: Sequential, x: np.ndarray, labels: np.ndarray) -
     return np.array([np.linalg.norm(weight.grad) for weight in block_weights(chain)])
 
 
-def run_skip_experiment(depth: int = 20, width: int = 16, activation: str = "sigmoid", steps: int = 500,
-                        lr: float = 0.5, seed: int = 0) -> Dict[str, Dict[str, np.ndarray]]:
+def run_skip_experiment(depth: int = 20, width: int = 16, activation: str = "tanh", steps: int = 200,
+                        lr: float = 0.05, seed: int = 0) -> Dict[str, Dict[str, np.ndarray]]:
     """Gradient norms at initialisation and an XOR training run, for the plain and the residual chain.
 
     Returns {"plain": {...}, "residual": {...}}, each with

@@ -50,7 +50,10 @@ def pytest_runtest_makereport(item, call):
     if missing is None:
         return
     own = _task_of(item)
-    if own is None or own.key == missing.key:
+    if own is None:
+        report.longrepr = ("This test needs {}, which is not implemented yet: fill {} first."
+                           .format(missing.gap, gap_label(missing)))
+    elif own.key == missing.key:
         report.longrepr = "{} is not implemented yet: fill {}.".format(missing.gap, gap_label(missing))
     else:
         report.longrepr = ("This test of {} needs {}, which is not implemented yet: fill {} first."
