@@ -1,0 +1,17 @@
+@echo off
+rem Runs the tests, then the code-style check. Exits non-zero if either fails.
+rem Extra arguments go to pytest, e.g. runtests.bat -m relu_backward
+cd /d "%~dp0"
+python -m pytest %*
+set TESTS=%ERRORLEVEL%
+echo.
+echo pycodestyle --max-line-length=120 .
+python -m pycodestyle --max-line-length=120 .
+set STYLE=%ERRORLEVEL%
+if not "%TESTS%"=="0" goto failed
+if not "%STYLE%"=="0" goto failed
+echo runtests: all passed
+exit /b 0
+:failed
+echo runtests: FAILED (pytest exit %TESTS%, pycodestyle exit %STYLE%)
+exit /b 1

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs the tests, then the code-style check. Exits non-zero if either fails.
+# Extra arguments go to pytest, e.g. ./runtests.sh -m relu_backward
+cd "$(dirname "$0")" || exit 1
+PYTHON="${PYTHON:-python}"
+"$PYTHON" -m pytest "$@"
+tests=$?
+echo
+echo "pycodestyle --max-line-length=120 ."
+"$PYTHON" -m pycodestyle --max-line-length=120 . && echo "code style: clean"
+style=$?
+if [ "$tests" -ne 0 ] || [ "$style" -ne 0 ]; then
+    echo "runtests: FAILED (pytest exit $tests, pycodestyle exit $style)"
+    exit 1
+fi
+echo "runtests: all passed"
