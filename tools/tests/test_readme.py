@@ -1,0 +1,31 @@
+"""The README's tables of tasks and points must agree with the points table, tests/tasks.py."""
+import os
+import re
+
+from tests.tasks import CODE_TASKS, TASKS
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def readme() -> str:
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
+        return handle.read()
+
+
+def test_readme_task_table_matches_tasks_py():
+    rows = re.findall(r"^\| (\d) \| `([\w.]+)` \| `([\w/.]+)` \| (\d) \| `python -m pytest -m (\w+)` \|$", readme(),
+                      flags=re.MULTILINE)
+    expected = [(str(t.number), t.gap, t.file, str(t.points), t.key) for t in CODE_TASKS]
+    assert rows == expected
+
+
+def test_readme_totals_match_tasks_py():
+    total = sum(t.points for t in TASKS if t.kind != "bonus")
+    bonus = sum(t.points for t in TASKS if t.kind == "bonus")
+    code = sum(t.points for t in CODE_TASKS)
+    text = readme()
+    assert "worth {} points plus {} bonus points".format(total, bonus) in text
+    assert "| Coding tasks 1 to 7 (table above) | {} | the tests |".format(code) in text
+    for task in TASKS:
+        if task.kind == "tutor":
+            assert re.search(r"\| {} \| a tutor \|".format(task.points), text), task
