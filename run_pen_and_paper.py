@@ -11,11 +11,8 @@ import json
 import os
 import sys
 
+from lib.deep_chains import DEFAULTS as SKIP_DEFAULTS
 from lib.pen_and_paper import SHEET_VALUES, WEIGHT_NAMES, solve
-
-# The skip experiment's settings and their defaults, chosen in lib/deep_chains.py's docstring.
-SKIP_DEFAULTS = {"depth": 20, "width": 16, "activation": "tanh", "steps": 200, "seed": 0}
-SKIP_LR = 0.05
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -24,7 +21,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     for name, default in SHEET_VALUES.items():
         help_text = "default: {:g}".format(default)
         if name == "lr":
-            help_text = "learning rate (default: {:g}; {:g} with --experiment skip)".format(default, SKIP_LR)
+            help_text = "learning rate (default: {:g}; {:g} with --experiment skip)".format(
+                default, SKIP_DEFAULTS["lr"])
         parser.add_argument("--" + name, type=float, default=None, help=help_text)
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     parser.add_argument("--plot", action="store_true", help="draw the network with its numbers into --out")
@@ -38,21 +36,22 @@ def parse_args(argv=None) -> argparse.Namespace:
     skip.add_argument("--activation", choices=["tanh", "sigmoid"],
                       help="nonlinearity of each block (default: {})".format(SKIP_DEFAULTS["activation"]))
     skip.add_argument("--steps", type=int, help="training steps (default: {})".format(SKIP_DEFAULTS["steps"]))
-    skip.add_argument("--seed", type=int, help="seed of the initial weights (default: {})".format(SKIP_DEFAULTS["seed"]))
+    skip.add_argument("--seed", type=int,
+                      help="seed of the initial weights (default: {})".format(SKIP_DEFAULTS["seed"]))
     args = parser.parse_args(argv)
 
     sheet_only = [name for name in SHEET_VALUES if name != "lr" and getattr(args, name) is not None]
     sheet_only += [flag for flag in ("json", "plot") if getattr(args, flag)]
-    skip_only = [name for name in SKIP_DEFAULTS if getattr(args, name) is not None]
+    skip_only = [name for name in SKIP_DEFAULTS if name != "lr" and getattr(args, name) is not None]
     if args.experiment and sheet_only:
         parser.error("--{} belong(s) to the sheet's network, not to --experiment skip".format(", --".join(sheet_only)))
     if not args.experiment and skip_only:
         parser.error("--{} need(s) --experiment skip".format(", --".join(skip_only)))
     for name, default in SHEET_VALUES.items():
         if getattr(args, name) is None:
-            setattr(args, name, SKIP_LR if (name == "lr" and args.experiment) else default)
+            setattr(args, name, SKIP_DEFAULTS["lr"] if (name == "lr" and args.experiment) else default)
     for name, default in SKIP_DEFAULTS.items():
-        if getattr(args, name) is None:
+        if name != "lr" and getattr(args, name) is None:
             setattr(args, name, default)
     if args.depth < 1 or args.width < 1 or args.steps < 0 or not args.lr > 0:
         parser.error("need --depth >= 1, --width >= 1, --steps >= 0 and --lr > 0")
@@ -133,7 +132,7 @@ def main(argv=None) -> int:
             figure = make_pen_and_paper_figure(inputs, result)[0]
             # With --json, stdout holds nothing but the JSON object.
             save(figure, args.out, "pen_and_paper_graph.png", sys.stderr if args.json else sys.stdout)
-    if args.show:
+    if args.show and (args.plot or args.experiment):
         import matplotlib.pyplot as plt
         plt.show()
     return 0

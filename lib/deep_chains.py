@@ -6,6 +6,14 @@ once with a Residual around every block.
 
     plain:     x -> Linear(2, D) -> [Linear(D, D) -> act] x depth -> Linear(D, 2) -> logits
     residual:  x -> Linear(2, D) -> [h + act(Linear(D, D)(h))] x depth -> Linear(D, 2) -> logits
+
+Why these defaults (DEFAULTS): tanh rather than sigmoid, because a sigmoid block only ever adds positive
+values, so 20 residual sigmoid blocks push h to about 10 and the training loss of the residual chain
+spikes to several hundred before it settles; tanh is centred on zero. With tanh, width 16 and lr 0.05,
+seeds 0 to 9 all show the same picture: the plain chain's first block gets a gradient 4e3 to 2e5 times
+smaller than its last and its loss stays at ln 2 = 0.693; the residual chain's gradients stay between 0.4
+and 2.7 in every block and its loss falls below 0.1 within 40 steps. The plain chain does not learn at
+larger learning rates either (lr 0.5, 1 and 2 for 2000 steps, seeds 0 to 2: still ln 2).
 """
 from typing import Dict, List, Optional
 
@@ -19,10 +27,11 @@ from lib.network import Linear, Residual, Sequential
 from lib.utilities import one_hot_encoding
 
 ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh}
+DEFAULTS = {"depth": 20, "width": 16, "activation": "tanh", "steps": 200, "lr": 0.05, "seed": 0}
 
 
-def make_deep_chain(depth: int, width: int, residual: bool, activation: str = "tanh",
-                    seed: int = 0) -> Sequential:
+def make_deep_chain(depth: int, width: int, residual: bool, activation: str = DEFAULTS["activation"],
+                    seed: int = DEFAULTS["seed"]) -> Sequential:
     """Linear(2, width), then `depth` blocks Linear(width, width) -> activation, then Linear(width, 2).
 
     With residual=True every block is wrapped in a Residual, h <- h + block(h). The weights depend only
@@ -61,8 +70,9 @@ def block_gradient_norms(chain: Sequential, x: np.ndarray, labels: np.ndarray) -
     return np.array([np.linalg.norm(weight.grad) for weight in block_weights(chain)])
 
 
-def run_skip_experiment(depth: int = 20, width: int = 16, activation: str = "tanh", steps: int = 200,
-                        lr: float = 0.05, seed: int = 0) -> Dict[str, Dict[str, np.ndarray]]:
+def run_skip_experiment(depth: int = DEFAULTS["depth"], width: int = DEFAULTS["width"],
+                        activation: str = DEFAULTS["activation"], steps: int = DEFAULTS["steps"],
+                        lr: float = DEFAULTS["lr"], seed: int = DEFAULTS["seed"]) -> Dict[str, Dict[str, np.ndarray]]:
     """Gradient norms at initialisation and an XOR training run, for the plain and the residual chain.
 
     Returns {"plain": {...}, "residual": {...}}, each with
