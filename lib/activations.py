@@ -31,19 +31,23 @@ class ReLU(Module):
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         """z: any shape, e.g. (N, D). Returns h of the same shape."""
-        self.input_cache = z
-        return np.maximum(z, 0)
+        h = np.maximum(z, 0)
+        # Like Sigmoid, keep the output: h > 0 exactly where z > 0, and the next layer keeps h anyway,
+        # so z can be freed (one activation array less in memory per ReLU).
+        self.input_cache = h
+        return h
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         """grad: dL/dh, shape of z. Returns dL/dz, shape of z.
 
         dh/dz = 1 where z > 0 and 0 elsewhere (we take 0 at the kink z = 0, as PyTorch does).
+        forward() cached h = max(0, z), which is > 0 exactly where z > 0.
         """
-        z = self.input_cache
+        h = self.input_cache
         # START TODO ################
-        # Return dL/dz: the incoming gradient where z > 0, zero elsewhere. Follow Sigmoid.backward.
-        # One vectorised line, no Python loop.
-        return grad * (z > 0)
+        # Return dL/dz: the incoming gradient where z > 0 (that is, where h > 0), zero elsewhere.
+        # Follow Sigmoid.backward. One vectorised line, no Python loop.
+        return grad * (h > 0)
         # END TODO ##################
 
 

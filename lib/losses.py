@@ -16,6 +16,16 @@ def _check_same_shape(loss: Module, prediction: np.ndarray, target: np.ndarray) 
                          .format(loss, np.shape(prediction), np.shape(target)))
 
 
+def _in_dtype_of(target: np.ndarray, prediction: np.ndarray) -> np.ndarray:
+    """The target as an array of the prediction's float dtype.
+
+    Otherwise float64 targets would turn the gradient of a float32 model into float64 (as PyTorch,
+    the gradient keeps the dtype of what is differentiated). Non-float predictions leave it alone.
+    """
+    dtype = np.result_type(prediction)
+    return np.asarray(target, dtype=dtype) if np.issubdtype(dtype, np.floating) else np.asarray(target)
+
+
 class CrossEntropyLoss(Module):
     """Softmax followed by the mean cross-entropy, from logits (as PyTorch's CrossEntropyLoss).
 
@@ -41,6 +51,7 @@ class CrossEntropyLoss(Module):
                              "got shape {2}".format(n, num_classes, targets.shape))
         # log_softmax subtracts the row maximum first, so logits of +-1000 stay finite.
         log_probabilities = log_softmax(logits, axis=1)
+        targets = _in_dtype_of(targets, log_probabilities)
         self.input_cache = (np.exp(log_probabilities), targets)
         return float(-np.sum(targets * log_probabilities) / n)
 
@@ -61,7 +72,7 @@ class L1Loss(Module):
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
         """prediction, target: the same shape. Returns a float."""
         _check_same_shape(self, prediction, target)
-        difference = prediction - target
+        difference = prediction - _in_dtype_of(target, prediction)
         self.input_cache = difference
         return float(np.mean(np.abs(difference)))
 
@@ -80,7 +91,7 @@ class MSELoss(Module):
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
         """prediction, target: the same shape. Returns a float."""
         _check_same_shape(self, prediction, target)
-        difference = prediction - target
+        difference = prediction - _in_dtype_of(target, prediction)
         self.input_cache = difference
         return float(np.mean(difference ** 2))
 
@@ -105,6 +116,7 @@ class BCELoss(Module):
         p = np.asarray(probabilities)
         eps = np.finfo(p.dtype if np.issubdtype(p.dtype, np.floating) else np.float64).eps
         p = np.clip(p, eps, 1 - eps)
+        targets = _in_dtype_of(targets, p)
         self.input_cache = (p, targets)
         return float(-np.mean(targets * np.log(p) + (1 - targets) * np.log1p(-p)))
 
