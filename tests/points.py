@@ -1,0 +1,207 @@
+"""Points from test outcomes: the table students see after every test run, and what tools/grade.py reports.
+
+The tasks and their points come from tests/tasks.py only. A code task earns its points when every test that
+carries its marker passed (no partial credit); bonus points come from checks of the files themselves.
+"""
+import os
+import re
+from collections import namedtuple
+from typing import Dict, Iterable, List, Optional
+
+from tests.tasks import TASKS, TASKS_BY_KEY, Task
+
+# The files a student writes: the library and the root scripts (the code-style bonus looks at these).
+STUDENT_CODE = ("lib",)
+FEEDBACK_FILE = "feedback.md"
+# The handout carries an untouched copy of feedback.md here, so that a filled-in one can be told apart.
+FEEDBACK_TEMPLATE = os.path.join("tests", "feedback_template.md")
+
+# points: earned (None for tutor-graded tasks); status: "passed", "failed", "not run" or "tutor".
+Row = namedtuple("Row", "task points status detail")
+
+
+def task_of_markers(marker_names: Iterable[str]) -> Optional[Task]:
+    """The code task among a test's marker names, or None for an ungraded test."""
+    for name in marker_names:
+        task = TASKS_BY_KEY.get(name)
+        if task is not None and task.kind == "code":
+            return task
+    return None
+
+
+def first_line(message: str, width: int = 160) -> str:
+    line = next((line.strip() for line in (message or "").splitlines() if line.strip()), "")
+    return line if len(line) <= width else line[:width - 3] + "..."
+
+
+def code_task_row(task: Task, expected: List[str], outcomes: Dict[str, dict]) -> Row:
+    """The row of one code task.
+
+    expected: the node ids of the task's tests that should have run.
+    outcomes: {node id: {"outcome": "passed" | "failed" | "skipped" | ..., "message": str}} of the tests that ran.
+    """
+    if not expected:
+        return Row(task, 0, "not run", "no test of this task was selected")
+    ran = [nodeid for nodeid in expected if nodeid in outcomes]
+    if not ran:
+        return Row(task, 0, "not run", "none of its {} tests ran".format(len(expected)))
+    failed = [nodeid for nodeid in ran if outcomes[nodeid]["outcome"] != "passed"]
+    if failed:
+        message = first_line(outcomes[failed[0]].get("message", "")) or outcomes[failed[0]]["outcome"]
+        return Row(task, 0, "failed", "{} of {} tests did not pass; first: {}: {}".format(
+            len(failed), len(expected), failed[0].split("::")[-1], message))
+    if len(ran) < len(expected):
+        return Row(task, 0, "not run", "only {} of its {} tests ran".format(len(ran), len(expected)))
+    return Row(task, task.points, "passed", "all {} tests passed".format(len(expected)))
+
+
+def python_files(root: str) -> List[str]:
+    """The student's Python files: everything under lib/ and the scripts in the root folder, sorted."""
+    found = [os.path.join(root, name) for name in os.listdir(root) if name.endswith(".py")]
+    for folder in STUDENT_CODE:
+        for directory, subdirectories, names in os.walk(os.path.join(root, folder)):
+            subdirectories[:] = sorted(d for d in subdirectories if d != "__pycache__")
+            found += [os.path.join(directory, name) for name in names if name.endswith(".py")]
+    # The root conftest.py is the points plugin, not the student's code.
+    return sorted(path for path in found if os.path.basename(path) != "conftest.py" or
+                  os.path.dirname(path) != root)
+
+
+def code_style_row(root: str) -> Row:
+    """Bonus: pycodestyle with lines of up to 120 characters finds nothing in the student's files."""
+    task = TASKS_BY_KEY["code_style"]
+    try:
+        import pycodestyle
+    except ImportError:
+        return Row(task, 0, "not run", "pycodestyle is not installed (pip install -r requirements.txt)")
+    paths = python_files(root)
+    # config_file=False: the repository's own settings decide, not a configuration file a student could change.
+    guide = pycodestyle.StyleGuide(max_line_length=120, quiet=True, config_file=False, parse_argv=False)
+    report = guide.check_files(paths)
+    if report.total_errors:
+        where = sorted(report.counters.items())
+        detail = "{} problem(s) ({}); run: python -m pycodestyle --max-line-length=120 lib *.py".format(
+            report.total_errors, ", ".join("{} x{}".format(code, count) for code, count in where
+                                           if re.match(r"^[EW]\d", code)))
+        return Row(task, 0, "failed", detail)
+    return Row(task, task.points, "passed", "pycodestyle finds nothing in {} files".format(len(paths)))
+
+
+def markdown_sections(text: str) -> Dict[str, str]:
+    """{heading: its text}, HTML comments removed and whitespace squeezed; text before the first heading is ''."""
+    text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
+    sections, heading, body = {}, "", []
+    for line in text.splitlines():
+        match = re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", line)
+        if match:
+            sections[heading] = " ".join(" ".join(body).split())
+            heading, body = match.group(1), []
+        else:
+            body.append(line)
+    sections[heading] = " ".join(" ".join(body).split())
+    return sections
+
+
+def feedback_row(root: str, template_path: Optional[str] = None) -> Row:
+    """Bonus: every section of feedback.md has an answer that is not empty and not the template's text."""
+    task = TASKS_BY_KEY["feedback"]
+    template_path = template_path or os.path.join(root, FEEDBACK_TEMPLATE)
+    path = os.path.join(root, FEEDBACK_FILE)
+    if not os.path.isfile(template_path):
+        return Row(task, 0, "not run", "no template {} to compare with".format(FEEDBACK_TEMPLATE))
+    if not os.path.isfile(path):
+        return Row(task, 0, "failed", "{} is missing".format(FEEDBACK_FILE))
+    with open(template_path, encoding="utf-8") as file:
+        template = markdown_sections(file.read())
+    with open(path, encoding="utf-8", errors="replace") as file:
+        answers = markdown_sections(file.read())
+    questions = [heading for heading in template if heading]
+    if not questions:
+        return Row(task, 0, "not run", "the template {} has no sections".format(FEEDBACK_TEMPLATE))
+    for heading in questions:
+        answer = answers.get(heading)
+        if answer is None:
+            return Row(task, 0, "failed", "{}: the section '{}' is missing".format(FEEDBACK_FILE, heading))
+        if not answer or answer == template[heading]:
+            return Row(task, 0, "failed", "{}: answer '{}' in your own words".format(FEEDBACK_FILE, heading))
+    return Row(task, task.points, "passed", "all {} questions answered".format(len(questions)))
+
+
+def all_rows(code_rows: Dict[str, Row], style: Row, feedback: Row) -> List[Row]:
+    """Every task of the points table in its order: code tasks, bonus, tutor-graded."""
+    rows = []
+    for task in TASKS:
+        if task.kind == "code":
+            rows.append(code_rows[task.key])
+        elif task.key == "code_style":
+            rows.append(style)
+        elif task.key == "feedback":
+            rows.append(feedback)
+        else:
+            rows.append(Row(task, None, "tutor", "graded by a tutor"))
+    return rows
+
+
+def totals(rows: List[Row]) -> dict:
+    """Points earned and possible, by kind: code, bonus, tutor."""
+    result = {}
+    for kind in ("code", "bonus", "tutor"):
+        of_kind = [row for row in rows if row.task.kind == kind]
+        result[kind] = (sum(row.points or 0 for row in of_kind), sum(row.task.points for row in of_kind))
+    return result
+
+
+def summary_line(rows: List[Row]) -> str:
+    total = totals(rows)
+    return ("tests {} / {}, bonus {} / {}; {} more points are graded by a tutor ({} + {} bonus in all)"
+            .format(total["code"][0], total["code"][1], total["bonus"][0], total["bonus"][1], total["tutor"][1],
+                    total["code"][1] + total["tutor"][1], total["bonus"][1]))
+
+
+def _label(task: Task) -> str:
+    return str(task.number) if task.kind == "code" else task.kind
+
+
+def _points(row: Row) -> str:
+    return "{} / {}".format("-" if row.points is None else row.points, row.task.points)
+
+
+def format_table(rows: List[Row]) -> List[str]:
+    """The points table as lines of plain text."""
+    lines = []
+    for row in rows:
+        detail = "" if row.status == "passed" else row.detail
+        cells = (_label(row.task), row.task.title, _points(row), row.status, detail)
+        lines.append("{:>5}  {:<46} {:>6}  {:<8} {}".format(*cells))
+    lines.append(summary_line(rows))
+    return [line.rstrip() for line in lines]
+
+
+def format_markdown(rows: List[Row], title: str = "Points of exercise 3") -> str:
+    """The points table in Markdown, e.g. for a GitHub job summary."""
+    lines = ["## " + title, "", "| task | what | points | status | details |", "| --- | --- | --- | --- | --- |"]
+    for row in rows:
+        detail = row.detail.replace("|", "\\|")
+        lines.append("| {} | {} | {} | {} | {} |".format(_label(row.task), row.task.title, _points(row),
+                                                         row.status, detail))
+    lines += ["", summary_line(rows), ""]
+    return "\n".join(lines)
+
+
+def gradescope_results(rows: List[Row], output: str = "", extra_data: Optional[dict] = None) -> dict:
+    """Gradescope's results.json: one test entry per code and bonus task; tutor-graded tasks are named in output."""
+    tests = []
+    for row in rows:
+        if row.task.kind == "tutor":
+            continue
+        name = ("Task {}: {} ({})".format(row.task.number, row.task.title, row.task.file) if row.task.kind == "code"
+                else "Bonus: {}".format(row.task.title))
+        tests.append({"name": name, "score": row.points, "max_score": row.task.points,
+                      "status": "passed" if row.status == "passed" else "failed",
+                      "output": row.detail, "visibility": "visible"})
+    tutor = ", ".join("{} ({} points)".format(row.task.title, row.task.points) for row in rows
+                      if row.task.kind == "tutor")
+    text = "\n".join(part for part in (output, summary_line(rows), "Graded by a tutor: " + tutor) if part)
+    total = totals(rows)
+    return {"score": total["code"][0] + total["bonus"][0], "output": text, "extra_data": extra_data or {},
+            "tests": tests}

@@ -1,0 +1,128 @@
+"""The student's handout as files in memory: the manifest's files, gap bodies cut, instructor-only text removed.
+
+tools/make_handout.py writes it to a folder; tools/grade.py compares submissions with it.
+"""
+import glob
+import os
+import re
+from collections import OrderedDict
+from typing import Dict, List, Tuple
+
+from tools.gaps import GapError, cut_gaps, find_gaps
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MANIFEST = os.path.join(REPO, "tools", "handout_manifest.txt")
+
+# Refused in the handout even if the manifest names them: the instructor's world.
+NEVER_IN_HANDOUT = ("tools/", "tests/hidden/", "solutions/", "benchmarks/", ".ci/", ".github/workflows/ci.yml",
+                    "requirements-dev.txt")
+
+INSTRUCTOR_START = "<!-- instructor-only:start -->"
+INSTRUCTOR_END = "<!-- instructor-only:end -->"
+
+
+class HandoutError(ValueError):
+    """The manifest, a gap marker or an instructor-only block is wrong; the message says where."""
+
+
+def read_manifest(repo: str = REPO, manifest: str = MANIFEST) -> List[Tuple[str, str]]:
+    """[(source, destination)], both relative to the repository root with '/' separators, in manifest order."""
+    pairs = []
+    with open(manifest, encoding="utf-8") as file:
+        for number, raw in enumerate(file, start=1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            optional = line.startswith("?")
+            entry = line[1:].strip() if optional else line
+            if "->" in entry:
+                source, destination = (part.strip() for part in entry.split("->", 1))
+                matches = [source] if os.path.isfile(os.path.join(repo, source)) else []
+                found = [(source, destination)] if matches else []
+            else:
+                matches = sorted(os.path.relpath(path, repo).replace(os.sep, "/")
+                                 for path in glob.glob(os.path.join(repo, entry), recursive=True)
+                                 if os.path.isfile(path))
+                found = [(path, path) for path in matches if "__pycache__" not in path]
+            if not found and not optional:
+                raise HandoutError("{}:{}: '{}' matches no file (mark it with '? ' if it may be missing)"
+                                   .format(manifest, number, entry))
+            for source, destination in found:
+                for banned in NEVER_IN_HANDOUT:
+                    if destination.startswith(banned) or destination == banned.rstrip("/"):
+                        raise HandoutError("{}:{}: '{}' is instructor-only and never goes into the handout"
+                                           .format(manifest, number, destination))
+                    if source.startswith(banned) and not source.startswith("tools/handout_files/"):
+                        raise HandoutError("{}:{}: '{}' is instructor-only and never goes into the handout"
+                                           .format(manifest, number, source))
+                pairs.append((source, destination))
+    destinations = [destination for _, destination in pairs]
+    duplicates = sorted({d for d in destinations if destinations.count(d) > 1})
+    if duplicates:
+        raise HandoutError("{}: more than one entry writes {}".format(manifest, ", ".join(duplicates)))
+    return pairs
+
+
+def strip_instructor_blocks(text: str, path: str) -> str:
+    """Markdown without the lines from INSTRUCTOR_START to INSTRUCTOR_END (both included)."""
+    kept, opened = [], None
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        stripped = line.strip()
+        if stripped == INSTRUCTOR_START:
+            if opened is not None:
+                raise HandoutError("{}:{}: instructor-only block opened again inside the one from line {}"
+                                   .format(path, number, opened))
+            opened = number
+        elif stripped == INSTRUCTOR_END:
+            if opened is None:
+                raise HandoutError("{}:{}: instructor-only:end without a start".format(path, number))
+            opened = None
+        elif opened is None:
+            kept.append(line)
+    if opened is not None:
+        raise HandoutError("{}:{}: instructor-only:start without an end".format(path, opened))
+    return re.sub(r"\n{3,}", "\n\n", "".join(kept))
+
+
+def build_handout(repo: str = REPO, manifest: str = MANIFEST, cut: bool = True) -> "OrderedDict[str, bytes]":
+    """{destination path: content} of every handout file. cut=False keeps the reference solution in the gaps."""
+    files = OrderedDict()
+    for source, destination in read_manifest(repo, manifest):
+        with open(os.path.join(repo, source), "rb") as file:
+            content = file.read()
+        if destination.endswith(".py"):
+            text = content.decode("utf-8")
+            try:
+                content = (cut_gaps(text, source) if cut else text).encode("utf-8")
+            except GapError as error:
+                raise HandoutError(str(error))
+        elif destination.endswith(".md"):
+            content = strip_instructor_blocks(content.decode("utf-8"), source).encode("utf-8")
+        files[destination] = content
+    return files
+
+
+def gaps_by_name(files: Dict[str, bytes]) -> Dict[str, str]:
+    """{gap name: path} over the handout's Python files; raises HandoutError for a gap name found twice."""
+    found = {}
+    for path, content in files.items():
+        if path.endswith(".py"):
+            for gap in find_gaps(content.decode("utf-8"), path):
+                if gap.name in found:
+                    raise HandoutError("{}:{}: a second gap named {} (the first is in {})"
+                                       .format(path, gap.start + 1, gap.name, found[gap.name]))
+                found[gap.name] = path
+    return found
+
+
+def write_files(files: Dict[str, bytes], outdir: str, repo: str = REPO, manifest: str = MANIFEST) -> None:
+    """Write the files under outdir, keeping the executable bit of their sources (runtests.sh)."""
+    sources = dict((destination, source) for source, destination in read_manifest(repo, manifest))
+    for path, content in files.items():
+        target = os.path.join(outdir, *path.split("/"))
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "wb") as file:
+            file.write(content)
+        source = os.path.join(repo, sources.get(path, path))
+        if os.path.exists(source) and os.access(source, os.X_OK):
+            os.chmod(target, 0o755)

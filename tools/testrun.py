@@ -1,0 +1,210 @@
+"""Running the graded tests of one folder in child processes that student code cannot take down with it.
+
+Each run is a separate `python -m pytest` process in its own session, with limits on CPU time, memory and
+file size and a per-test timeout. The points plugin (conftest.py) appends one JSON line per test to a log
+file as the test starts and ends; the score is read from that log, never from what the process prints.
+If a process dies or hangs mid-run, the test it was running fails and a new process runs the tests that
+had not run yet, so a crash costs only the task of the test that crashed.
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import OrderedDict, namedtuple
+from typing import Dict, List, Optional
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)
+
+from tests.tasks import CODE_TASKS  # noqa: E402  (the repository root must be importable first)
+
+# collected: {node id: task key}; outcomes: {node id: {"outcome", "message"}}; running: the node id that
+# started last without a result (the one a crash or hang happened in); errors: collection errors.
+LogResult = namedtuple("LogResult", "collected outcomes running errors finished")
+
+Limits = namedtuple("Limits", "per_test_seconds run_seconds cpu_seconds memory_mb")
+DEFAULT_LIMITS = Limits(per_test_seconds=10, run_seconds=150, cpu_seconds=150, memory_mb=4096)
+
+
+def marker_expression() -> str:
+    """The -m expression that selects every graded test."""
+    return " or ".join(task.key for task in CODE_TASKS)
+
+
+def graded_test_files(root: str) -> List[str]:
+    """Test files under root/tests (hidden ones too) that mark at least one test with a task's marker."""
+    pattern = re.compile(r"pytest\.mark\.({})\b".format("|".join(task.key for task in CODE_TASKS)))
+    found = []
+    for directory, subdirectories, names in os.walk(os.path.join(root, "tests")):
+        subdirectories[:] = sorted(d for d in subdirectories if d != "__pycache__")
+        for name in sorted(names):
+            if name.startswith("test_") and name.endswith(".py"):
+                path = os.path.join(directory, name)
+                with open(path, encoding="utf-8", errors="replace") as file:
+                    if pattern.search(file.read()):
+                        found.append(os.path.relpath(path, root).replace(os.sep, "/"))
+    return found
+
+
+def read_log(path: str) -> LogResult:
+    collected, outcomes, errors, running, finished = OrderedDict(), OrderedDict(), [], None, False
+    if os.path.exists(path):
+        with open(path, encoding="utf-8", errors="replace") as file:
+            for line in file:
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue  # a line cut short by a crash
+                kind = event.get("event")
+                if kind == "collected":
+                    collected.update(event.get("tests", {}))
+                elif kind == "start":
+                    running = event.get("nodeid")
+                elif kind == "result":
+                    outcomes[event["nodeid"]] = {"outcome": event.get("outcome", "failed"),
+                                                 "message": event.get("message", "")}
+                    if running == event["nodeid"]:
+                        running = None
+                elif kind == "collect_error":
+                    errors.append(event)
+                elif kind == "finish":
+                    finished = True
+    return LogResult(collected, outcomes, running, errors, finished)
+
+
+def child_environment(scratch: str) -> Dict[str, str]:
+    """A small, fixed environment: no PYTHONPATH or other settings from the caller, one BLAS thread."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": scratch, "LANG": "C.UTF-8",
+           "MPLBACKEND": "Agg", "MPLCONFIGDIR": scratch, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+           "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TMPDIR": scratch}
+    if os.environ.get("SYSTEMROOT"):
+        env["SYSTEMROOT"] = os.environ["SYSTEMROOT"]
+    return env
+
+
+def _set_limits(limits: Limits):
+    def apply():
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
+        memory = limits.memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        # Printing without end must not fill the disk.
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024 * 1024, 256 * 1024 * 1024))
+    return apply
+
+
+def pytest_command(log_path: str, limits: Limits, extra: List[str]) -> List[str]:
+    # -I: no current folder on sys.path at start-up and no PYTHON* variables; -B: no .pyc files in the copy.
+    return ([sys.executable, "-I", "-B", "-m", "pytest", "-p", "pytest_timeout", "-p", "no:cacheprovider",
+             "-c", "setup.cfg", "--rootdir", ".", "-q", "--tb=short", "--no-header", "-W", "ignore",
+             "--continue-on-collection-errors", "--timeout", str(limits.per_test_seconds),
+             "--points-log", log_path] + extra)
+
+
+def run_once(root: str, args: List[str], log_path: str, limits: Limits, output_path: str) -> str:
+    """One pytest process in root; returns "finished", "timeout" or "died (...)". Results are in log_path."""
+    command = pytest_command(log_path, limits, args)
+    use_limits = os.name == "posix"
+    with open(output_path, "ab") as output:
+        process = subprocess.Popen(command, cwd=root, env=child_environment(root), stdin=subprocess.DEVNULL,
+                                   stdout=output, stderr=subprocess.STDOUT, start_new_session=use_limits,
+                                   preexec_fn=_set_limits(limits) if use_limits else None)
+        try:
+            process.wait(timeout=limits.run_seconds)
+            verdict = None
+        except subprocess.TimeoutExpired:
+            verdict = "timeout"
+        finally:
+            # Whatever the student code started in the same session goes too.
+            if use_limits:
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            else:
+                process.kill()
+            process.wait()
+    if verdict:
+        return verdict
+    if process.returncode < 0:
+        return "died (signal {})".format(-process.returncode)
+    return "finished" if read_log(log_path).finished else "died (exit code {})".format(process.returncode)
+
+
+def run_graded_tests(root: str, expected: Dict[str, str], limits: Limits = DEFAULT_LIMITS,
+                     workdir: Optional[str] = None, stop_task_on_failure: bool = True) -> dict:
+    """Run the tests `expected` ({node id: task key}) in root until each has a result; returns the outcomes.
+
+    A test whose process crashed, exited or hung while it ran fails with that reason; the tests after it
+    run in a new process. Tests of a task that already failed are not run again (no partial credit).
+    """
+    workdir = workdir or tempfile.mkdtemp(prefix="testrun-")
+    os.makedirs(workdir, exist_ok=True)
+    outcomes, notes = OrderedDict(), []
+    queue = [list(expected)]  # groups of node ids still to run; split by file if a run never starts
+    attempt = 0
+    while queue:
+        group = queue.pop(0)
+        failed_tasks = {expected[n] for n, o in outcomes.items() if o["outcome"] != "passed"}
+        todo = [n for n in group if n not in outcomes and
+                not (stop_task_on_failure and expected[n] in failed_tasks)]
+        if not todo:
+            continue
+        attempt += 1
+        log_path = os.path.join(workdir, "log-{}.jsonl".format(attempt))
+        extra = ["--points-grader"] if stop_task_on_failure else []
+        started = time.time()
+        verdict = run_once(root, extra + todo, log_path, limits,
+                           os.path.join(workdir, "output-{}.txt".format(attempt)))
+        log = read_log(log_path)
+        for nodeid, result in log.outcomes.items():
+            if nodeid in expected:
+                outcomes[nodeid] = result
+        for error in log.errors:
+            for nodeid in todo:
+                if nodeid not in outcomes and nodeid.startswith(error["nodeid"] + "::"):
+                    outcomes[nodeid] = {"outcome": "failed",
+                                        "message": "the test file could not be imported: " + error["message"]}
+        if verdict == "finished":
+            for nodeid in todo:
+                # Not run although asked for: a task that had failed already, or a test the run never reached.
+                outcomes.setdefault(nodeid, {"outcome": "skipped", "message": "not run"})
+            continue
+        reason = {"timeout": "the test run was stopped after {:.0f} s".format(time.time() - started)}.get(
+            verdict, "the test process " + verdict)
+        notes.append("run {}: {}{}".format(attempt, reason, " in " + log.running if log.running else ""))
+        if log.running and log.running in expected:
+            outcomes[log.running] = {"outcome": "failed", "message": "{} during this test".format(reason)}
+            queue.insert(0, todo)
+        elif log.outcomes:
+            queue.insert(0, todo)  # it ended between tests: go on with the rest
+        else:
+            files = OrderedDict()
+            for nodeid in todo:
+                files.setdefault(nodeid.split("::")[0], []).append(nodeid)
+            if len(files) > 1:
+                queue[0:0] = list(files.values())  # find the file whose import hangs or crashes
+            else:
+                for nodeid in todo:
+                    outcomes.setdefault(nodeid, {"outcome": "failed",
+                                                 "message": "{} before any test started".format(reason)})
+    return {"outcomes": outcomes, "notes": notes, "runs": attempt}
+
+
+def collect_graded_tests(root: str, workdir: str, limits: Limits = DEFAULT_LIMITS) -> Dict[str, str]:
+    """{node id: task key} of every graded test in root, from a collect-only run of the points plugin."""
+    log_path = os.path.join(workdir, "collect.jsonl")
+    verdict = run_once(root, ["--collect-only", "-m", marker_expression()] + graded_test_files(root), log_path,
+                       limits, os.path.join(workdir, "collect-output.txt"))
+    log = read_log(log_path)
+    if verdict != "finished" or log.errors or not log.collected:
+        with open(os.path.join(workdir, "collect-output.txt"), encoding="utf-8", errors="replace") as file:
+            output = file.read()[-3000:]
+        raise RuntimeError("collecting the graded tests in {} failed ({}):\n{}".format(root, verdict, output))
+    return dict(log.collected)
