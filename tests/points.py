@@ -29,8 +29,11 @@ def task_of_markers(marker_names: Iterable[str]) -> Optional[Task]:
     return None
 
 
-def first_line(message: str, width: int = 160) -> str:
-    line = next((line.strip() for line in (message or "").splitlines() if line.strip()), "")
+def headline(message: str, width: int = 160) -> str:
+    """The line of a failure report that says what went wrong: pytest's first 'E ' line, else the first line."""
+    lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
+    errors = [line[1:].strip() for line in lines if line.startswith("E ")]
+    line = errors[0] if errors else (lines[0] if lines else "")
     return line if len(line) <= width else line[:width - 3] + "..."
 
 
@@ -45,11 +48,14 @@ def code_task_row(task: Task, expected: List[str], outcomes: Dict[str, dict]) ->
     ran = [nodeid for nodeid in expected if nodeid in outcomes]
     if not ran:
         return Row(task, 0, "not run", "none of its {} tests ran".format(len(expected)))
-    failed = [nodeid for nodeid in ran if outcomes[nodeid]["outcome"] != "passed"]
+    failed = [nodeid for nodeid in ran if outcomes[nodeid]["outcome"] == "failed"]
     if failed:
-        message = first_line(outcomes[failed[0]].get("message", "")) or outcomes[failed[0]]["outcome"]
-        return Row(task, 0, "failed", "{} of {} tests did not pass; first: {}: {}".format(
-            len(failed), len(expected), failed[0].split("::")[-1], message))
+        message = headline(outcomes[failed[0]].get("message", ""))
+        passed = sum(outcomes[nodeid]["outcome"] == "passed" for nodeid in ran)
+        return Row(task, 0, "failed", "{} of {} tests failed, {} passed; {}: {}".format(
+            len(failed), len(expected), passed, failed[0].split("::")[-1], message))
+    if any(outcomes[nodeid]["outcome"] != "passed" for nodeid in ran):
+        return Row(task, 0, "not run", "some of its tests were skipped")
     if len(ran) < len(expected):
         return Row(task, 0, "not run", "only {} of its {} tests ran".format(len(ran), len(expected)))
     return Row(task, task.points, "passed", "all {} tests passed".format(len(expected)))
