@@ -1,0 +1,146 @@
+"""tools/make_handout.py and its parts: gap markers, the manifest, instructor-only blocks, the whole run."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.tasks import CODE_TASKS
+from tools import handout, make_handout
+from tools.gaps import GapError, cut_gaps, fill_gaps, find_gaps, gap_bodies, without_gap_bodies
+
+REPO = handout.REPO
+START, END = "# START" + " TODO ################", "# END" + " TODO ##################"
+
+SOURCE = """class Layer:
+    def backward(self, grad):
+        x = self.cache
+        {start}
+        # Return the gradient.
+        # Two lines of instructions.
+        result = grad * x
+        return result
+        {end}
+
+
+def helper(values):
+    {start}
+    # Sum them.
+    return sum(values)
+    {end}
+""".format(start=START, end=END)
+
+
+def test_gaps_are_named_by_their_function_and_cut_to_a_raise():
+    gaps = find_gaps(SOURCE, "layer.py")
+    assert [(gap.name, gap.instructions) for gap in gaps] == [("Layer.backward", 2), ("helper", 1)]
+    cut = cut_gaps(SOURCE, "layer.py")
+    assert "grad * x" not in cut and "sum(values)" not in cut
+    assert '        raise NotImplementedError("Layer.backward is not implemented yet")' in cut
+    assert '    raise NotImplementedError("helper is not implemented yet")' in cut
+    assert cut.count(START) == 2 and cut.count(END) == 2 and "# Two lines of instructions." in cut
+    compile(cut, "layer.py", "exec")
+    # The code around the gaps is unchanged, and filling the gaps from the solution gives the solution back.
+    assert without_gap_bodies(cut) == without_gap_bodies(SOURCE)
+    assert fill_gaps(cut, gap_bodies(SOURCE)) == SOURCE
+
+
+@pytest.mark.parametrize("source, line, reason", [
+    ("def f():\n    {s}\n    {s}\n    pass\n    {e}\n", 3, "nest"),
+    ("def f():\n    {s}\n    pass\n", 2, "without an END"),
+    ("def f():\n    pass\n    {e}\n", 3, "without a START"),
+    ("x = 1\n{s}\ny = 2\n{e}\n", 2, "not inside a function"),
+    ("def f():\n    {s}\n    pass\n{e}\n", 4, "indented differently"),
+])
+def test_malformed_markers_stop_with_file_and_line(source, line, reason):
+    with pytest.raises(GapError, match=r"^lib/bad\.py:{}: .*{}".format(line, reason)):
+        find_gaps(source.format(s=START, e=END), "lib/bad.py")
+
+
+def test_instructor_only_blocks_are_stripped_and_checked():
+    text = "intro\n<!-- instructor-only:start -->\nsecret\n<!-- instructor-only:end -->\nend\n"
+    assert handout.strip_instructor_blocks(text, "README.md") == "intro\nend\n"
+    with pytest.raises(handout.HandoutError, match=r"^README\.md:2: .*without an end"):
+        handout.strip_instructor_blocks("a\n<!-- instructor-only:start -->\nb\n", "README.md")
+    with pytest.raises(handout.HandoutError, match=r"^README\.md:1: .*without a start"):
+        handout.strip_instructor_blocks("<!-- instructor-only:end -->\n", "README.md")
+
+
+@pytest.mark.parametrize("entry", ["tools/grade.py", "tests/hidden/*.py", "tools/gaps.py -> lib/gaps.py",
+                                   "lib/network.py -> solutions/network.py"])
+def test_manifest_refuses_instructor_only_files(tmp_path, entry):
+    manifest = tmp_path / "manifest.txt"
+    manifest.write_text("lib/*.py\n" + entry + "\n")
+    with pytest.raises(handout.HandoutError, match="instructor-only"):
+        handout.read_manifest(REPO, str(manifest))
+
+
+def test_manifest_entries_that_match_nothing_stop_the_tool(tmp_path):
+    manifest = tmp_path / "manifest.txt"
+    manifest.write_text("lib/*.py\nno_such_file.md\n")
+    with pytest.raises(handout.HandoutError, match=r"manifest\.txt:2: 'no_such_file\.md' matches no file"):
+        handout.read_manifest(REPO, str(manifest))
+    manifest.write_text("lib/*.py\n? no_such_file.md\n")
+    assert all(source.startswith("lib/") for source, _ in handout.read_manifest(REPO, str(manifest)))
+
+
+def test_every_task_has_its_gap_in_its_file():
+    files = handout.build_handout(cut=True)
+    assert handout.gaps_by_name(files) == {task.gap: task.file for task in CODE_TASKS}
+    make_handout.check_gap_names(files)
+
+
+def test_nothing_instructor_only_is_in_the_handout():
+    files = handout.build_handout(cut=True)
+    for path in files:
+        assert not path.startswith(handout.NEVER_IN_HANDOUT), path
+    assert ".github/workflows/autograding.yml" in files and "conftest.py" in files and "tests/points.py" in files
+    for path, content in files.items():
+        if path.endswith(".md"):
+            assert b"instructor-only" not in content, path
+
+
+@pytest.mark.timeout(120)
+def test_make_handout_writes_a_handout_that_fails_every_graded_test_and_refuses_a_full_folder(tmp_path):
+    outdir = tmp_path / "handout"
+    done = subprocess.run([sys.executable, os.path.join(REPO, "tools", "make_handout.py"), str(outdir)],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=110)
+    assert done.returncode == 0, done.stdout
+    written = sorted(os.path.relpath(os.path.join(d, name), str(outdir)).replace(os.sep, "/")
+                     for d, _, names in os.walk(str(outdir)) for name in names)
+    expected = handout.build_handout(cut=True)
+    assert written == sorted(expected)
+    for task in CODE_TASKS:
+        text = (outdir / task.file).read_text()
+        assert 'raise NotImplementedError("{} is not implemented yet")'.format(task.gap) in text
+        # The round trip: the solution's gap bodies put back give the solution file, byte for byte.
+        with open(os.path.join(REPO, task.file), encoding="utf-8") as file:
+            solution = file.read()
+        assert fill_gaps(text, gap_bodies(solution)) == solution
+    if os.path.exists(os.path.join(REPO, "runtests.sh")):
+        assert os.access(str(outdir / "runtests.sh"), os.X_OK)
+    # A full folder is refused before any work; nothing in it changes.
+    (outdir / "mine.txt").write_text("keep me")
+    again = make_handout.main([str(outdir)])
+    assert again == 1 and (outdir / "mine.txt").read_text() == "keep me"
+
+
+@pytest.mark.timeout(60)
+def test_points_plugin_prints_the_table_and_writes_results_json(tmp_path):
+    """The student's view: the plugin in the handout reports 0 code points for an untouched handout."""
+    root = tmp_path / "handout"
+    handout.write_files(handout.build_handout(cut=True), str(root))
+    results, summary = tmp_path / "results.json", tmp_path / "summary.md"
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests/test_activations.py",
+                           "--points-json", str(results), "--points-markdown", str(summary)],
+                          cwd=str(root), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                          timeout=55)
+    assert done.returncode == 1, done.stdout  # the ReLU tests fail: the gap is empty
+    assert "points of exercise 3" in done.stdout and "ReLU.backward is not implemented yet" in done.stdout
+    assert "graded by a tutor" in done.stdout
+    data = json.loads(results.read_text())
+    relu = next(test for test in data["tests"] if "ReLU.backward" in test["name"])
+    assert (relu["score"], relu["max_score"], relu["status"]) == (0, 1, "failed")
+    assert data["score"] <= 1  # at most the code-style bonus
+    assert "| 2 | ReLU.backward | 0 / 1 | failed |" in summary.read_text()
