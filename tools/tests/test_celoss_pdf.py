@@ -3,7 +3,7 @@
 The build is deterministic for a given matplotlib version (no creation date, TrueType fonts), so the rebuilt file
 must be byte-identical to the committed one. A different matplotlib version may place glyphs a little
 differently; then the byte comparison is skipped (with the reason), but the extracted text and the rendered
-pages must still agree. The tests need poppler-utils (pdftotext, pdftoppm) and skip without them.
+pages must still agree. Those tests need poppler-utils (pdftotext, pdftoppm) and skip without them.
 
 If a test fails after an edit of the source: python tools/build_celoss_pdf.py, look at the pages, commit both.
 """
@@ -23,7 +23,7 @@ COMMITTED = REPO_ROOT / "celoss_derivation.pdf"
 BUILD_SCRIPT = REPO_ROOT / "tools" / "build_celoss_pdf.py"
 REBUILD_HINT = "the PDF is out of date with its source: run `python tools/build_celoss_pdf.py` and commit the PDF"
 
-pytestmark = pytest.mark.skipif(
+needs_poppler = pytest.mark.skipif(
     shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,
     reason="needs pdftotext and pdftoppm (apt-get install -y poppler-utils)")
 
@@ -74,10 +74,12 @@ def test_rebuild_is_byte_identical(rebuilt):
     assert rebuilt.read_bytes() == COMMITTED.read_bytes(), REBUILD_HINT
 
 
+@needs_poppler
 def test_rebuild_has_the_same_text(rebuilt):
     assert pdf_text(rebuilt) == pdf_text(COMMITTED), REBUILD_HINT
 
 
+@needs_poppler
 def test_rebuild_has_the_same_pages(rebuilt, tmp_path):
     committed_pages = page_images(COMMITTED, tmp_path / "committed")
     rebuilt_pages = page_images(rebuilt, tmp_path / "rebuilt")
@@ -90,6 +92,7 @@ def test_rebuild_has_the_same_pages(rebuilt, tmp_path):
         assert changed <= 0.0001 * old.size, "page {}: {} pixels differ: {}".format(number, changed, REBUILD_HINT)
 
 
+@needs_poppler
 @pytest.mark.parametrize("phrase", [
     "original question", "Jacobian", "softmax", "chain rule", "cross-entropy", "one-hot", "Kronecker delta",
     "Softmax.backward", "CrossEntropyLoss.backward", "log-softmax", "(N, C, C)", "batch size",
@@ -99,6 +102,7 @@ def test_text_is_selectable(committed_text, phrase):
         phrase, COMMITTED.name)
 
 
+@needs_poppler
 def test_result_is_stated(committed_text):
     """The final formula (8) must be in the text: the gradient (softmax(z) - y) / N."""
     assert re.search(r"softmax\(z\) [-\u2212] y", committed_text), "formula (8) not found in the PDF's text"
