@@ -121,7 +121,8 @@ def feedback_row(root: str, template_path: Optional[str] = None) -> Row:
         template = markdown_sections(file.read())
     with open(path, encoding="utf-8", errors="replace") as file:
         answers = markdown_sections(file.read())
-    questions = [heading for heading in template if heading]
+    # The questions are the headings that end in "?" (a title heading above them needs no answer).
+    questions = [heading for heading in template if heading.endswith("?")] or [h for h in template if h]
     if not questions:
         return Row(task, 0, "not run", "the template {} has no sections".format(FEEDBACK_TEMPLATE))
     for heading in questions:

@@ -103,7 +103,9 @@ class Grader:
             if path.startswith("tests/") or path in TRUSTED_FILES:
                 if path in present and _read(os.path.join(submission, path)).replace("\r\n", "\n") != \
                         content.decode("utf-8", errors="replace"):
-                    findings.append("{} differs from the handout (the grader uses its own copy)".format(path))
+                    startup = " and changes how pytest starts" if path in TRUSTED_FILES else ""
+                    findings.append("{} differs from the handout{} (the grader uses its own copy)".format(
+                        path, startup))
                 continue
             if not path.endswith(".py"):
                 continue
