@@ -113,7 +113,8 @@ def run_sheet(opts: argparse.Namespace, out: str) -> list:
     title = "after {} steps (lr = {:g}, seed {}): accuracy {:.0%}".format(
         len(all_losses) - 1, opts.lr, opts.seed, accuracy(model, XOR_INPUTS, XOR_LABELS))
     return [
-        xor_figures.save(xor_figures.sheet_loss_figure(all_losses, opts.lr, opts.seed), out, "xor_loss_curve.png"),
+        xor_figures.save(xor_figures.sheet_loss_figure(all_losses, opts.hidden, opts.lr, opts.seed), out,
+                         "xor_loss_curve.png"),
         xor_figures.save(xor_figures.sheet_boundary_figure(model, XOR_INPUTS, XOR_LABELS, title), out,
                          "xor_decision_boundary.png"),
         xor_figures.save(xor_figures.hidden_space_figure(model, XOR_INPUTS, XOR_LABELS), out, "xor_hidden_space.png"),
@@ -122,9 +123,9 @@ def run_sheet(opts: argparse.Namespace, out: str) -> list:
 
 def run_momentum(opts: argparse.Namespace, momentum: float, out: str) -> list:
     x, labels = make_quadrant_data(QUADRANT_POINTS, rng=np.random.default_rng(QUADRANT_DATA_SEED))
-    print("Gradient descent against momentum {:g}: {} points in [-2, 2]^2, Linear(2, {}) -> ReLU -> Linear({}, 1) "
-          "-> Sigmoid, BCELoss, lr = {:g}, {} steps, seed {}".format(momentum, len(x), opts.hidden, opts.hidden,
-                                                                   opts.lr, opts.steps, opts.seed))
+    print("Gradient descent against momentum {:g}: {} points in [-2, 2]^2, Linear(2, {h}) -> ReLU -> Linear({h}, 1) "
+          "-> Sigmoid, BCELoss, lr = {:g}, {} steps, seed {}".format(
+              momentum, len(x), opts.lr, opts.steps, opts.seed, h=opts.hidden))
     runs = compare_momentum(BCELoss(), x, labels, opts.seed, opts.steps, opts.lr, momentum, opts.hidden)
     curves = {}
     for name, run in runs.items():
@@ -144,19 +145,22 @@ def run_momentum(opts: argparse.Namespace, momentum: float, out: str) -> list:
 
 def run_scaling(opts: argparse.Namespace, out: str) -> list:
     x, labels = make_quadrant_data(QUADRANT_POINTS, rng=np.random.default_rng(QUADRANT_DATA_SEED))
-    runs = compare_scaling(BCELoss(), x, labels, opts.seed, opts.steps, opts.lr, SCALE_FACTOR, hidden=opts.hidden)
+    runs = compare_scaling(BCELoss(), x, labels, opts.seed, opts.steps, opts.lr, SCALE_FACTOR,
+                           small_lr=opts.lr / SCALE_FACTOR, hidden=opts.hidden)
     print("Inputs on different scales: feature 1 x {:g} against standardised features, plain gradient descent, "
-          "lr = {:g}, {} steps, seed {}".format(SCALE_FACTOR, opts.lr, opts.steps, opts.seed))
+          "{} steps, seed {}".format(SCALE_FACTOR, opts.steps, opts.seed))
     for name, run in runs.items():
-        print("  {:<12} final loss {:.4f}, accuracy {:.1%}".format(name, run["losses"][-1], run["accuracy"]))
+        print("  {:<16} lr = {:<6g} final loss {:.4f}, accuracy {:.1%}".format(
+            name, run["lr"], run["losses"][-1], run["accuracy"]))
     scaled_columns = np.linalg.norm(runs["scaled"]["initial_gradient"], axis=0)
     standard_columns = np.linalg.norm(runs["standardised"]["initial_gradient"], axis=0)
-    print("Why: dL/dW = grad^T x, so each column of the first layer's weight gradient scales with its input feature: "
-          "at the start ||dL/dW[:, 1]|| / ||dL/dW[:, 2]|| = {:.0f} with feature 1 x {:g} and {:.1f} after "
-          "standardising, and no single lr suits weights whose gradients differ {:.0f}-fold.".format(
-              scaled_columns[0] / scaled_columns[1], SCALE_FACTOR, standard_columns[0] / standard_columns[1],
-              scaled_columns[0] / scaled_columns[1]))
-    return [xor_figures.save(xor_figures.scaling_figure(runs, SCALE_FACTOR, opts.lr), out, "scaling_loss_curves.png")]
+    ratio = scaled_columns[0] / scaled_columns[1]
+    print("Why: dL/dW = grad^T x, so column d of the first layer's weight gradient grows with input feature d: at the "
+          "start ||dL/dW[:, 1]|| / ||dL/dW[:, 2]|| = {:.0f} with feature 1 x {:g} ({:.1f} standardised), so an lr "
+          "small enough for feature 1's weights ({:g}) barely moves feature 2's, and one that suits feature 2 ({:g}) "
+          "overshoots on feature 1.".format(ratio, SCALE_FACTOR, standard_columns[0] / standard_columns[1],
+                                            runs["scaled, small lr"]["lr"], runs["scaled"]["lr"]))
+    return [xor_figures.save(xor_figures.scaling_figure(runs, SCALE_FACTOR), out, "scaling_loss_curves.png")]
 
 
 def run_lbfgs(opts: argparse.Namespace, out: str) -> list:
@@ -182,13 +186,13 @@ def run_animation(opts: argparse.Namespace, out: str) -> list:
     model = make_xor_model(opts.hidden, rng=np.random.default_rng(opts.seed))
     targets = one_hot_encoding(XOR_LABELS, 2)
     steps = opts.steps + 1
-    # About 50 frames whatever the run's length keeps the GIF small.
+    # About 30 frames whatever the run's length keeps the GIF small.
     losses, snapshots, snapshot_steps = train_with_sgd(model, CrossEntropyLoss(), XOR_INPUTS, targets, steps,
-                                                       opts.lr, snapshot_every=max(1, steps // 50))
+                                                       opts.lr, snapshot_every=max(1, steps // 30))
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, "training_animation.gif")
-    title = "XOR, Linear(2, {0}) -> ReLU -> Linear({0}, 2), lr = {1:g}, seed {2}".format(opts.hidden, opts.lr,
-                                                                                          opts.seed)
+    title = "XOR, Linear(2, {0}) -> ReLU -> Linear({0}, 2), lr = {1:g}, seed {2}".format(
+        opts.hidden, opts.lr, opts.seed)
     write_training_gif(path, model, snapshots, snapshot_steps, losses, XOR_INPUTS, XOR_LABELS, title=title)
     return [path]
 
