@@ -144,3 +144,13 @@ def test_points_plugin_prints_the_table_and_writes_results_json(tmp_path):
     assert (relu["score"], relu["max_score"], relu["status"]) == (0, 1, "failed")
     assert data["score"] <= 1  # at most the code-style bonus
     assert "| 2 | ReLU.backward | 0 / 1 | failed |" in summary.read_text()
+
+
+def test_force_replaces_the_files_but_keeps_the_git_folder(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (tmp_path / "old.py").write_text("x = 1\n")
+    with pytest.raises(handout.HandoutError, match="not empty"):
+        make_handout.prepare_outdir(str(tmp_path), force=False)
+    make_handout.prepare_outdir(str(tmp_path), force=True)
+    assert os.listdir(str(tmp_path)) == [".git"] and (tmp_path / ".git" / "HEAD").exists()
