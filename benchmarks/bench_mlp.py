@@ -20,7 +20,7 @@ the floor are compared.
 
 Usage (from the repository root):
     python benchmarks/bench_mlp.py                       # all sizes, float64 and float32
-    python benchmarks/bench_mlp.py --sizes xor,small --repeats 5
+    python benchmarks/bench_mlp.py --sizes xor,small --repeats 3
     python benchmarks/bench_mlp.py --json                # a list of rows {"size", "dtype", "lib_s", ...}
 Timing targets are reported, never asserted: the exit code is 0 whether or not they are met.
 """
@@ -73,15 +73,18 @@ TARGET_MEMORY = 1.2                    # lib's peak extra memory <= 1.2x the flo
 
 
 def blas_info() -> Dict[str, object]:
-    """The BLAS numpy uses, as threadpoolctl reports it (None values when threadpoolctl is missing)."""
+    """The BLAS numpy uses, as threadpoolctl reports it (None values when threadpoolctl is missing).
+
+    scipy ships its own OpenBLAS too; numpy's is the one under numpy's directory, and the one matmul uses.
+    """
+    unknown = {"internal_api": None, "version": None, "architecture": None, "num_threads": None}
     try:
         import threadpoolctl
     except ImportError:
-        return {"internal_api": None, "version": None, "architecture": None, "num_threads": None}
-    for pool in threadpoolctl.threadpool_info():
-        if pool.get("user_api") == "blas":
-            return {key: pool.get(key) for key in ("internal_api", "version", "architecture", "num_threads")}
-    return {"internal_api": None, "version": None, "architecture": None, "num_threads": None}
+        return unknown
+    pools = [pool for pool in threadpoolctl.threadpool_info() if pool.get("user_api") == "blas"]
+    pools.sort(key=lambda pool: "numpy" not in os.path.basename(os.path.dirname(pool.get("filepath", ""))))
+    return {key: pools[0].get(key) for key in unknown} if pools else unknown
 
 
 def import_torch(disabled: bool):
@@ -107,6 +110,7 @@ def initial_weights(widths, dtype: str, seed: int = 0):
 
 
 def make_lib_step(weights, x: np.ndarray, labels: np.ndarray) -> Callable[[], float]:
+    """The step as a student writes it with the library: zero_grad, forward, loss, backward, SGD step."""
     modules = []
     for index, (w, b) in enumerate(weights):
         layer = Linear(w.shape[1], w.shape[0], dtype=w.dtype)
@@ -172,6 +176,7 @@ def make_floor_step(weights, x: np.ndarray, labels: np.ndarray, input_gradient: 
 
 
 def make_torch_step(torch, weights, x: np.ndarray, labels: np.ndarray) -> Callable[[], float]:
+    """The same step in PyTorch's idiom (optimizer.zero_grad() sets the gradients to None)."""
     torch_dtype = getattr(torch, x.dtype.name)
     modules = []
     for index, (w, b) in enumerate(weights):
@@ -376,12 +381,13 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="comma-separated, from {} (default: all)".format(",".join(SIZES)))
     parser.add_argument("--dtypes", type=lambda text: parse_list(text, DTYPES), default=list(DTYPES),
                         help="comma-separated, from {} (default: both)".format(",".join(DTYPES)))
-    parser.add_argument("--repeats", type=int, default=7, help="timed repetitions per implementation (default 7)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed repetitions per implementation (default 5)")
     parser.add_argument("--settle", type=float, default=SETTLE_SECONDS,
                         help="untimed pause in seconds before each timed block (default {})".format(SETTLE_SECONDS))
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out (torch_s is null)")
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc measurement")
     parser.add_argument("--json", action="store_true", help="print a JSON list of rows instead of the table")
+    parser.add_argument("--json-out", metavar="FILE", help="also write the JSON rows to FILE")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1, got {}".format(args.repeats))
@@ -396,8 +402,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     rows = []
     for size in args.sizes:
         for dtype in args.dtypes:
+            load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
             row = benchmark(size, dtype, args.repeats, torch, measure_memory=not args.no_memory,
                             settle=args.settle)
+            row["load_avg_1min"] = load
             row["blas"] = "{} {} ({}), {} threads".format(
                 blas["internal_api"], blas["version"], blas["architecture"], blas["num_threads"])
             row["torch_version"] = None if torch is None else torch.__version__
@@ -405,6 +413,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             if not args.json:
                 print("measured {} {}".format(size, dtype), file=sys.stderr)
 
+    if args.json_out:
+        with open(args.json_out, "w", encoding="utf-8") as handle:
+            json.dump(rows, handle, indent=1)
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
