@@ -91,11 +91,15 @@ def _set_limits(limits: Limits):
     def apply():
         import resource
 
-        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
         memory = limits.memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        # Printing without end must not fill the disk.
-        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024 * 1024, 256 * 1024 * 1024))
+        # Printing without end must not fill the disk (RLIMIT_FSIZE). macOS refuses some limits: go on without.
+        for limit, value in ((resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5)),
+                             (resource.RLIMIT_AS, (memory, memory)),
+                             (resource.RLIMIT_FSIZE, (256 * 1024 * 1024, 256 * 1024 * 1024))):
+            try:
+                resource.setrlimit(limit, value)
+            except (ValueError, OSError):
+                pass
     return apply
 
 
