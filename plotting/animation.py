@@ -9,8 +9,8 @@ import numpy as np
 from matplotlib.animation import PillowWriter
 
 from lib.flat_parameters import unflatten
-from plotting.xor_figures import (PROBABILITY_CMAP, RUN_COLOURS, boundary_legend_handles, probability_grid,
-                                  scatter_classes)
+from plotting.xor_figures import (PROBABILITY_CMAP, RUN_COLOURS, boundary_legend_handles, log_y_axis,
+                                  probability_grid, scatter_classes)
 
 
 def write_training_gif(path: str, model, snapshots: List[np.ndarray], snapshot_steps: Sequence[int],
@@ -42,7 +42,7 @@ def write_training_gif(path: str, model, snapshots: List[np.ndarray], snapshot_s
     ax_loss.plot(steps, losses, color="0.85", lw=1.2, label="whole run")
     (done,) = ax_loss.plot([], [], color=RUN_COLOURS[1], lw=1.8, label="so far")
     (now,) = ax_loss.plot([], [], "o", color=RUN_COLOURS[1])
-    ax_loss.set_yscale("log")
+    log_y_axis(ax_loss)
     ax_loss.set_xlabel("gradient-descent steps")
     ax_loss.set_ylabel("loss (log scale)")
     ax_loss.grid(True, which="both", alpha=0.3)

@@ -79,12 +79,25 @@ def boundary_legend_handles():
             Line2D([], [], color="black", label="P(class 1) = 0.5")]
 
 
-def _minor_log_label(value: float, position=None) -> str:
+def _minor_log_label(value: float) -> str:
     """Label the minor ticks 2, 3 and 5 (times a power of ten) of a log axis; the others stay unlabelled."""
     if value <= 0:
         return ""
     leading = value / 10 ** np.floor(np.log10(value) + 1e-9)
     return "{:g}".format(value) if np.round(leading) in (2, 3, 5) and abs(leading - np.round(leading)) < 1e-6 else ""
+
+
+def log_y_axis(ax) -> None:
+    """A log-scale y axis labelled with plain numbers (0.2, 0.05), which read faster than 2 x 10^-1."""
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+
+    def minor_label(value, position=None):
+        # Over more than two decades the labelled powers of ten suffice; more labels would crowd.
+        low, high = ax.get_ylim()
+        return _minor_log_label(value) if np.log10(high / low) <= 2 else ""
+
+    ax.yaxis.set_minor_formatter(FuncFormatter(minor_label))
 
 
 def loss_curves_figure(curves: Dict[str, np.ndarray], title: str, xlabel: str = "gradient-descent steps",
@@ -95,10 +108,7 @@ def loss_curves_figure(curves: Dict[str, np.ndarray], title: str, xlabel: str = 
         fig, ax = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
     for (label, losses), colour in zip(curves.items(), RUN_COLOURS):
         ax.plot(np.arange(len(losses)), losses, color=colour, lw=1.8, label=label)
-    ax.set_yscale("log")
-    # Plain numbers (0.2, 0.05) read faster than 2 x 10^-1 on a loss axis.
-    ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
-    ax.yaxis.set_minor_formatter(FuncFormatter(_minor_log_label))
+    log_y_axis(ax)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -178,7 +188,7 @@ def momentum_boundaries_figure(runs: Dict[str, Dict], x: np.ndarray, labels: np.
     fig, axes = plt.subplots(1, len(runs), figsize=(5.0 * len(runs) + 1.0, 4.6), constrained_layout=True)
     image = None
     for ax, (name, run) in zip(np.atleast_1d(axes), runs.items()):
-        image = draw_decision_boundary(ax, run["model"], x, labels, (-2, 2), point_size=9, alpha=0.55)
+        image = draw_decision_boundary(ax, run["model"], x, labels, (-2, 2), point_size=9, alpha=0.4)
         label = name if not run.get("momentum") else "{} {:g}".format(name, run["momentum"])
         ax.set_title("{}: accuracy {:.1%}".format(label, run["accuracy"]))
     fig.colorbar(image, ax=axes, label="P(class 1)", shrink=0.9)
