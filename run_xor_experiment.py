@@ -48,8 +48,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="which experiment to run (default: %(default)s)")
     parser.add_argument("--seed", type=int, help="seed of the initial weights (default: 0 for sheet, "
                         "2 for momentum and scaling, 4 for lbfgs)")
-    parser.add_argument("--steps", type=int, help="steps after the first one (default: 100 for sheet, 1000 for "
-                        "momentum and scaling; for lbfgs, the most L-BFGS-B iterations: 200)")
+    parser.add_argument("--steps", type=int, help="sheet: steps after the first one (default 100); momentum and "
+                        "scaling: steps (default 1000); lbfgs: the most L-BFGS-B iterations (default 200)")
     parser.add_argument("--lr", type=float, help="learning rate (default: 1 for sheet and lbfgs's gradient-descent "
                         "comparison, 0.1 for momentum and scaling)")
     parser.add_argument("--hidden", type=int, help="hidden units (default: 2 for sheet and lbfgs, "
@@ -131,8 +131,9 @@ def run_momentum(opts: argparse.Namespace, momentum: float, out: str) -> list:
     for name, run in runs.items():
         label = name if not run["momentum"] else "{} {:g}".format(name, run["momentum"])
         below = np.flatnonzero(run["losses"] < 0.2)
-        print("  {:<16} final loss {:.4f}, accuracy {:.1%}, loss first below 0.2 after {} steps".format(
-            label, run["losses"][-1], run["accuracy"], below[0] if below.size else "(never)"))
+        when = "first below 0.2 after {} steps".format(below[0]) if below.size else "never below 0.2"
+        print("  {:<16} final loss {:.4f}, accuracy {:.1%}, loss {}".format(
+            label, run["losses"][-1], run["accuracy"], when))
         curves[label] = run["losses"]
     title = "{} points, same initial weights (seed {}), lr = {:g}".format(len(x), opts.seed, opts.lr)
     return [
