@@ -187,9 +187,9 @@ def run_animation(opts: argparse.Namespace, out: str) -> list:
     model = make_xor_model(opts.hidden, rng=np.random.default_rng(opts.seed))
     targets = one_hot_encoding(XOR_LABELS, 2)
     steps = opts.steps + 1
-    # About 30 frames whatever the run's length keeps the GIF small.
+    # About 25 frames whatever the run's length keeps the GIF small.
     losses, snapshots, snapshot_steps = train_with_sgd(model, CrossEntropyLoss(), XOR_INPUTS, targets, steps,
-                                                       opts.lr, snapshot_every=max(1, steps // 30))
+                                                       opts.lr, snapshot_every=max(1, steps // 25))
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, "training_animation.gif")
     title = "XOR, Linear(2, {0}) -> ReLU -> Linear({0}, 2), lr = {1:g}, seed {2}".format(

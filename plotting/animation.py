@@ -67,8 +67,8 @@ def write_training_gif(path: str, model, snapshots: List[np.ndarray], snapshot_s
     # Lay the figure out once: re-running constrained layout on every frame would take most of the time.
     fig.canvas.draw()
     fig.set_layout_engine("none")
-    # The last frame is shown for a second longer, so the end of the run can be read before the loop restarts.
-    frames = list(range(len(snapshots))) + [len(snapshots) - 1] * fps
+    # The last frame is shown half a second longer, so the end of the run can be read before the loop restarts.
+    frames = list(range(len(snapshots))) + [len(snapshots) - 1] * (fps // 2)
     # The writer's own loop instead of FuncAnimation.save, which would draw every frame twice.
     writer = PillowWriter(fps=fps)
     with writer.saving(fig, path, dpi=72):
