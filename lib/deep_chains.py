@@ -15,7 +15,7 @@ smaller than its last and its loss stays at ln 2 = 0.693; the residual chain's g
 and 3.7 in every block and its loss falls below 0.1 within 40 steps. The plain chain does not learn at
 larger learning rates either (lr 0.5, 1 and 2 for 2000 steps, seeds 0 to 2: still ln 2).
 """
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 import numpy as np
 

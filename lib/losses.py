@@ -40,7 +40,8 @@ class CrossEntropyLoss(Module):
 
         Returns the mean cross-entropy over the batch, a float.
         """
-        if np.ndim(logits) != 2:
+        logits = np.asarray(logits)
+        if logits.ndim != 2:
             raise ValueError("CrossEntropyLoss expects logits of shape (N, C), got shape {}".format(np.shape(logits)))
         n, num_classes = logits.shape
         targets = np.asarray(targets)

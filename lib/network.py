@@ -40,6 +40,7 @@ class Linear(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """x: shape (N, D). Returns z = x W^T + b, shape (N, M)."""
+        x = np.asarray(x)
         if np.ndim(x) != 2 or x.shape[1] != self.in_features:
             raise ValueError("{} expects input of shape (N, {}), got shape {}"
                              .format(self, self.in_features, np.shape(x)))

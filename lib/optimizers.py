@@ -25,8 +25,10 @@ class SGD:
         self.momentum = momentum
 
     def step(self) -> None:
-        """Update every parameter in place from its current .grad."""
+        """Update every parameter in place from its current .grad; parameters without a .grad are left alone."""
         for param in self.params:
+            if param.grad is None:
+                continue
             if self.momentum == 0:
                 param.data -= self.lr * param.grad
                 continue

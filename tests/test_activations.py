@@ -36,7 +36,10 @@ def test_relu_backward_random_shapes_and_gradients(seed):
     grad = rng.normal(size=shape)
     relu = ReLU()
     relu(z)
+    grad_before = grad.copy()
     got = relu.backward(grad)
+    # backward() must not change its argument: a Residual around the ReLU still needs the original grad.
+    check_array("ReLU.backward: its argument grad afterwards (must not change)", grad, grad_before)
     # The numerical derivative of forward(), element by element, times the incoming gradient.
     expected = grad * numerical_gradient(lambda: float(np.sum(np.maximum(z, 0))), z)
     check_array("ReLU.backward(grad) for z of shape {}".format(shape), got, expected)

@@ -1,4 +1,6 @@
 """The network as one function of one vector: flatten, unflatten, loss_and_gradient, and scipy's optimizers on it."""
+import sys
+
 import numpy as np
 import pytest
 import scipy.optimize
@@ -123,3 +125,7 @@ def test_scipy_lbfgs_trains_the_xor_network_from_loss_and_gradient():
     predictions = np.argmax(model(x), axis=1)
     check_array("the XOR predictions after L-BFGS-B", predictions, XOR_LABELS)
     assert result.fun < 1e-3
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__] + sys.argv[1:]))

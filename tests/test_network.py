@@ -63,8 +63,10 @@ def test_linear_backward_random_shapes_accumulates(seed):
                 "b.grad": numerical_gradient(weighted_output, layer.b.data)}
     expected_x = numerical_gradient(lambda: float(np.sum(grad * layer(x))), x)
     layer(x)
+    grad_before = grad.copy()
     grad_x = layer.backward(grad)
     where = "Linear({}, {}) on x of shape {}".format(d, m, (n, d))
+    check_array("Linear.backward: its argument grad afterwards (must not change), " + where, grad, grad_before)
     check_array("Linear.backward: W.grad, " + where, layer.W.grad, expected["W.grad"])
     check_array("Linear.backward: b.grad, " + where, layer.b.grad, expected["b.grad"])
     check_array("Linear.backward: the returned dL/dx, " + where, grad_x, expected_x)
@@ -89,6 +91,9 @@ def test_linear_forward_and_shapes():
 def test_linear_rejects_wrong_number_of_features():
     with pytest.raises(ValueError, match=r"\(N, 3\).*\(4, 2\)"):
         Linear(3, 2)(np.zeros((4, 2)))
+    with pytest.raises(ValueError, match=r"\(N, 3\).*\(3,\)"):
+        Linear(3, 2)([1.0, 2.0, 3.0])
+    assert Linear(3, 2)([[1.0, 2.0, 3.0]]).shape == (1, 2), "a nested list is a batch of one sample"
 
 
 def test_linear_keeps_float32():

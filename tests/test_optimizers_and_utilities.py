@@ -25,6 +25,12 @@ def test_sgd_momentum_follows_pytorch_convention():
     check_array("SGD.step with momentum: data", param.data, [-1.45])
 
 
+def test_sgd_leaves_parameters_without_gradient_alone():
+    param = Parameter(np.array([1.0, 2.0]), None)
+    SGD([param], lr=0.1, momentum=0.9).step()
+    check_array("SGD.step on a parameter whose grad is None: data", param.data, [1.0, 2.0])
+
+
 def test_sgd_zero_grad_and_bad_arguments():
     param = Parameter(np.ones((2, 2)), np.ones((2, 2)))
     SGD([param], lr=1.0).zero_grad()

@@ -2,6 +2,8 @@
 
 The wrapped modules come from tests/modules_for_tests.py, so these tests pass before any gap is filled.
 """
+import sys
+
 import numpy as np
 import pytest
 
@@ -75,3 +77,7 @@ def test_residual_parameters_are_the_module_parameters():
     assert len(parameters) == 2
     assert parameters[0] is module.s and parameters[1] is module.t
     assert Residual(Tanh()).parameters() == []
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__] + sys.argv[1:]))

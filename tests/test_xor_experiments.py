@@ -1,4 +1,6 @@
 """The data, models and helpers behind `run_xor_experiment.py --experiment momentum|scaling|lbfgs`."""
+import sys
+
 import numpy as np
 import pytest
 
@@ -84,3 +86,7 @@ def test_train_lbfgs_leaves_the_model_at_the_solution():
     check_array("the model's parameters", flatten(model.parameters()), outcome["result"].x)
     assert outcome["losses"][-1] == pytest.approx(outcome["result"].fun)
     assert accuracy(model, XOR_INPUTS, XOR_LABELS) == 1.0
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__] + sys.argv[1:]))

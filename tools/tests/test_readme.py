@@ -29,3 +29,13 @@ def test_readme_totals_match_tasks_py():
     for task in TASKS:
         if task.kind == "tutor":
             assert re.search(r"\| {} \| a tutor \|".format(task.points), text), task
+
+
+def test_every_test_file_runs_as_a_module():
+    # The README (and the sheet) promise `python -m tests.test_<name>` for every test file.
+    folder = os.path.join(ROOT, "tests")
+    for name in sorted(os.listdir(folder)):
+        if name.startswith("test_") and name.endswith(".py"):
+            with open(os.path.join(folder, name), encoding="utf-8") as handle:
+                source = handle.read()
+            assert 'if __name__ == "__main__":\n    sys.exit(pytest.main([__file__] + sys.argv[1:]))' in source, name
