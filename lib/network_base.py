@@ -69,6 +69,7 @@ class Module:
             ||backward - finite differences|| / max(1, ||backward||).
 
         Returns None when all gradients agree; raises RuntimeError naming the first that does not.
+        Parameter values are restored afterwards; every parameter's .grad is left at zero.
         """
         if not isinstance(input_args, tuple):
             raise TypeError("check_gradients expects a tuple of inputs such as (x,), got {}"
