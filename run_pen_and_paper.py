@@ -13,6 +13,7 @@ import sys
 
 from lib.deep_chains import DEFAULTS as SKIP_DEFAULTS
 from lib.pen_and_paper import SHEET_VALUES, WEIGHT_NAMES, solve
+from plotting import use_backend
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -76,13 +77,6 @@ def print_report(result: dict, lr: float) -> None:
     for name in WEIGHT_NAMES:
         print("  {:4} = {: .6g}".format(name, result["updated_weights"][name]))
     print("Loss after the step: L = {:.6g}".format(result["loss_after_step"]))
-
-
-def use_backend(show: bool) -> None:
-    """Draw off-screen unless a window was asked for, so the script runs on machines without a display."""
-    import matplotlib
-    if not show:
-        matplotlib.use("Agg")
 
 
 def make_pen_and_paper_figure(inputs: dict, result: dict):

@@ -15,7 +15,6 @@ import argparse
 import os
 import sys
 
-import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -25,7 +24,7 @@ from lib.losses import BCELoss, CrossEntropyLoss
 from lib.utilities import one_hot_encoding
 from lib.xor_experiments import (accuracy, compare_momentum, compare_scaling, make_quadrant_data, train_lbfgs,
                                  train_with_sgd)
-from plotting import xor_figures
+from plotting import use_backend, xor_figures
 from plotting.animation import write_training_gif
 
 EXPERIMENTS = ("sheet", "momentum", "scaling", "lbfgs")
@@ -200,9 +199,7 @@ def run_animation(opts: argparse.Namespace, out: str) -> list:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if not args.show:
-        # A file backend: a run without --show never opens a window and never blocks.
-        matplotlib.use("Agg")
+    use_backend(args.show)
     np.set_printoptions(precision=4, suppress=True)
     experiments = EXPERIMENTS if args.experiment == "all" else (args.experiment,)
     written = []
