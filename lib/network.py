@@ -15,6 +15,9 @@ class Linear(Module):
         bias: whether to add the bias b.
         dtype: the dtype of W and b (float64 by default; float32 halves memory and time).
         rng: a numpy Generator for the initial weights; pass one to make runs reproducible.
+        needs_input_grad: False for the first layer of a network, whose input is the data: training needs
+            no dL/d(data), so backward() then skips the product grad W, which costs as much as the one for
+            dL/dW, and returns None. PyTorch skips it the same way for an input with requires_grad=False.
 
     Parameters (initialised like PyTorch's nn.Linear: uniform in [-1/sqrt(D), 1/sqrt(D)]):
         W: shape (M, D).
@@ -22,11 +25,12 @@ class Linear(Module):
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=np.float64,
-                 rng: Optional[np.random.Generator] = None):
+                 rng: Optional[np.random.Generator] = None, needs_input_grad: bool = True):
         super().__init__()
         rng = np.random.default_rng() if rng is None else rng
         self.in_features = in_features
         self.out_features = out_features
+        self.needs_input_grad = needs_input_grad
         bound = 1.0 / np.sqrt(in_features)
         w_data = rng.uniform(-bound, bound, size=(out_features, in_features)).astype(dtype)
         self.W = Parameter(w_data, np.zeros_like(w_data), "W")
@@ -36,7 +40,8 @@ class Linear(Module):
             self.b = Parameter(b_data, np.zeros_like(b_data), "b")
 
     def __repr__(self) -> str:
-        return "Linear({}, {}, bias={})".format(self.in_features, self.out_features, self.b is not None)
+        text = "Linear({}, {}, bias={}".format(self.in_features, self.out_features, self.b is not None)
+        return text + (")" if self.needs_input_grad else ", needs_input_grad=False)")
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """x: shape (N, D). Returns z = x W^T + b, shape (N, M)."""
@@ -51,7 +56,8 @@ class Linear(Module):
         return z
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
-        """grad: dL/dz, shape (N, M). Adds into W.grad (M, D) and b.grad (M,); returns dL/dx, shape (N, D).
+        """grad: dL/dz, shape (N, M). Adds into W.grad (M, D) and b.grad (M,); returns dL/dx, shape (N, D),
+        or None if self.needs_input_grad is False.
 
         With z_nm = sum_d x_nd W_md + b_m, summed over the batch n:
             dL/dW = grad^T x,   dL/db = sum_n grad_n,   dL/dx = grad W.
@@ -59,10 +65,13 @@ class Linear(Module):
         x = self.input_cache
         # START TODO ################
         # Add (+=, do not overwrite) the gradients of W and, if there is a bias, of b into their .grad,
-        # then return the gradient with respect to x. Use matrix products over the whole batch, no loops.
+        # then return the gradient with respect to x; but if self.needs_input_grad is False, nothing needs
+        # it: skip that product and return None. Use matrix products over the whole batch, no loops.
         self.W.grad += grad.T @ x
         if self.b is not None:
             self.b.grad += grad.sum(axis=0)
+        if not self.needs_input_grad:
+            return None
         return grad @ self.W.data
         # END TODO ##################
 
@@ -75,14 +84,24 @@ class Sequential(Module):
 
     Example, a network with one hidden layer:
         model = Sequential(Linear(2, 10), ReLU(), Linear(10, 2))
+    For training alone, Linear(2, 10, needs_input_grad=False) saves computing dL/dx of the data: model.backward()
+    then returns None. Only the first module may skip its input gradient, since the others pass theirs on.
     """
 
     def __init__(self, *modules: Module):
         super().__init__()
-        for module in modules:
+        for index, module in enumerate(modules):
             if not isinstance(module, Module):
                 raise TypeError("Sequential takes Module objects, got {}".format(type(module).__name__))
+            if index > 0 and not module.needs_input_grad:
+                raise ValueError("Only the first module of a Sequential may have needs_input_grad=False, but module "
+                                 "{} ({!r}) has it: the module before it needs its dL/dx".format(index, module))
         self.modules = list(modules)
+
+    @property
+    def needs_input_grad(self) -> bool:
+        """Whether backward() returns dL/dx: it does unless the first module skips its input gradient."""
+        return not self.modules or self.modules[0].needs_input_grad
 
     def __repr__(self) -> str:
         return "Sequential({})".format(", ".join(repr(module) for module in self.modules))
@@ -117,6 +136,9 @@ class Residual(Module):
 
     def __init__(self, module: Module):
         super().__init__()
+        if not module.needs_input_grad:
+            raise ValueError("Residual needs dL/dx from its module, but {!r} has needs_input_grad=False"
+                             .format(module))
         self.module = module
 
     def __repr__(self) -> str:

@@ -78,6 +78,25 @@ def test_linear_backward_random_shapes_accumulates(seed):
                 2 * expected["b.grad"])
 
 
+@pytest.mark.linear_backward
+def test_linear_backward_without_input_gradient_returns_none():
+    rng = np.random.default_rng(5)
+    x, grad = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
+    layer = Linear(3, 2, rng=np.random.default_rng(6), needs_input_grad=False)
+    twin = Linear(3, 2, rng=np.random.default_rng(6))  # the same weights, and computes dL/dx
+    layer(x)
+    twin(x)
+    got = layer.backward(grad)
+    twin.backward(grad)
+    if got is not None:
+        pytest.fail("Linear.backward of a layer with needs_input_grad=False must return None (nothing needs "
+                    "dL/dx, so skip that product), got {}".format(type(got).__name__), pytrace=False)
+    check_array("Linear.backward with needs_input_grad=False: W.grad", layer.W.grad, twin.W.grad)
+    check_array("Linear.backward with needs_input_grad=False: b.grad", layer.b.grad, twin.b.grad)
+    # The gradient check then compares the parameter gradients only.
+    layer.check_gradients((x,))
+
+
 # ---------------------------------------------------------------- Linear, the given part
 
 def test_linear_forward_and_shapes():
@@ -168,6 +187,18 @@ def test_sequential_forward_chains_and_collects_parameters():
     assert [p.name for p in model.parameters()] == ["s", "t"]
     with pytest.raises(TypeError, match="Module"):
         Sequential(np.zeros(2))
+
+
+def test_sequential_lets_only_its_first_module_skip_the_input_gradient():
+    first = Linear(2, 3, needs_input_grad=False)
+    model = Sequential(first, Sigmoid(), Linear(3, 1))
+    assert not model.needs_input_grad, "a Sequential whose first module skips dL/dx returns None from backward()"
+    assert Sequential(Linear(2, 3), Sigmoid()).needs_input_grad and Sequential().needs_input_grad
+    assert Sequential(model, Tanh()).needs_input_grad is False, "the first module of a nested Sequential counts"
+    with pytest.raises(ValueError, match=r"module 2 \(Linear\(3, 1, bias=True, needs_input_grad=False\)\)"):
+        Sequential(Linear(2, 3), Sigmoid(), Linear(3, 1, needs_input_grad=False))
+    with pytest.raises(ValueError, match="module 1"):
+        Sequential(Tanh(), model)
 
 
 if __name__ == "__main__":

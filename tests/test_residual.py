@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lib.activations import Tanh
-from lib.network import Residual
+from lib.network import Linear, Residual
 from tests.helpers import check_array
 from tests.modules_for_tests import Affine, MatMul
 
@@ -69,6 +69,11 @@ def test_gradient_check_catches_a_residual_without_its_identity_path():
 def test_residual_rejects_a_module_that_changes_the_shape():
     with pytest.raises(ValueError, match=r"\(3, 2\)"):
         Residual(MatMul(np.ones((2, 4))))(X)
+
+
+def test_residual_rejects_a_module_that_skips_the_input_gradient():
+    with pytest.raises(ValueError, match="needs_input_grad=False"):
+        Residual(Linear(2, 2, needs_input_grad=False))
 
 
 def test_residual_parameters_are_the_module_parameters():
