@@ -3,14 +3,15 @@
 One step is: forward through Linear -> ReLU -> ... -> Linear, mean cross-entropy on integer labels,
 backward, and a plain SGD update (lr = 0.01, no momentum).
 
-- lib:      lib.network.Sequential of lib Linear/ReLU modules, lib CrossEntropyLoss, lib SGD.
+- lib:      lib.network.Sequential of lib Linear/ReLU modules, lib CrossEntropyLoss, lib SGD, written as
+            for training: the first Linear has needs_input_grad=False, so no dL/dx of the data is computed.
 - torch:    torch.nn.Sequential with the same weights, shapes, dtype and thread count (the BLAS thread
             count threadpoolctl reports is passed to torch.set_num_threads); skipped when torch is missing.
-- floor:    the same step as plain array code, no modules. Like PyTorch (whose input has
-            requires_grad=False), it skips dL/dx of the network input, which no update needs.
-- floor_dx: the floor plus that one extra product dL/dx = g W of the first layer. The library's
-            Module contract has Sequential.backward return dL/dx, so this is the floor of exactly the
-            library's math; lib/floor_dx isolates the cost of the modules themselves.
+            Its input has requires_grad=False, so it skips dL/dx of the data too.
+- floor:    the same step as plain array code, no modules, and no dL/dx of the data either.
+- lib_dx:   the library with its defaults: the first Linear computes dL/dx = g W as well, and
+            model.backward() returns it (what a gradient check or a network in front would need).
+- floor_dx: the floor plus that one product; lib_dx/floor_dx is the cost of the modules in that case.
 
 The repetitions of the implementations are interleaved (in a rotating order), so that noise from the
 machine hits them alike; each reported time is the median over the repetitions of the time per step.
@@ -109,11 +110,14 @@ def initial_weights(widths, dtype: str, seed: int = 0):
     return weights
 
 
-def make_lib_step(weights, x: np.ndarray, labels: np.ndarray) -> Callable[[], float]:
-    """The step as a student writes it with the library: zero_grad, forward, loss, backward, SGD step."""
+def make_lib_step(weights, x: np.ndarray, labels: np.ndarray, input_gradient: bool) -> Callable[[], float]:
+    """The step as a student writes it with the library: zero_grad, forward, loss, backward, SGD step.
+
+    input_gradient is the first layer's needs_input_grad: whether model.backward() computes dL/dx of the data.
+    """
     modules = []
     for index, (w, b) in enumerate(weights):
-        layer = Linear(w.shape[1], w.shape[0], dtype=w.dtype)
+        layer = Linear(w.shape[1], w.shape[0], dtype=w.dtype, needs_input_grad=input_gradient or index > 0)
         layer.W.data[...] = w
         layer.b.data[...] = b
         modules.append(layer)
@@ -296,8 +300,9 @@ def benchmark(size: str, dtype: str, repeats: int, torch, measure_memory: bool =
     x = rng.standard_normal((n, widths[0])).astype(dtype)
     labels = rng.integers(0, widths[-1], size=n)
     weights = initial_weights(widths, dtype)
-    steps = {"lib": make_lib_step(weights, x, labels),
+    steps = {"lib": make_lib_step(weights, x, labels, input_gradient=False),
              "floor": make_floor_step(weights, x, labels, input_gradient=False),
+             "lib_dx": make_lib_step(weights, x, labels, input_gradient=True),
              "floor_dx": make_floor_step(weights, x, labels, input_gradient=True)}
     if torch is not None:
         steps["torch"] = make_torch_step(torch, weights, x, labels)
@@ -305,10 +310,10 @@ def benchmark(size: str, dtype: str, repeats: int, torch, measure_memory: bool =
     times = time_interleaved(steps, repeats, settle)
     row = {"size": size, "dtype": dtype, "batch": n, "layers": "-".join(str(w) for w in widths),
            "lib_s": times["lib"], "torch_s": times.get("torch"), "floor_s": times["floor"],
-           "floor_dx_s": times["floor_dx"]}
+           "lib_dx_s": times["lib_dx"], "floor_dx_s": times["floor_dx"]}
     row["lib_torch"] = ratio(row["lib_s"], row["torch_s"])
     row["lib_floor"] = ratio(row["lib_s"], row["floor_s"])
-    row["lib_floor_dx"] = ratio(row["lib_s"], row["floor_dx_s"])
+    row["lib_dx_floor_dx"] = ratio(row["lib_dx_s"], row["floor_dx_s"])
     row["lib_peak_bytes"] = peak_step_memory(steps["lib"]) if measure_memory else None
     row["floor_peak_bytes"] = peak_step_memory(steps["floor"]) if measure_memory else None
     row["mem_lib_floor"] = ratio(row["lib_peak_bytes"], row["floor_peak_bytes"])
@@ -346,15 +351,15 @@ def format_targets(targets: Dict[str, Optional[bool]]) -> str:
 
 
 def print_table(rows: List[Dict[str, object]]) -> None:
-    header = ["size (N x layers)", "dtype", "lib", "torch", "floor", "floor+dx", "lib/torch", "lib/floor",
-              "lib/floor+dx", "lib mem", "floor mem", "mem ratio"]
+    header = ["size (N x layers)", "dtype", "lib", "torch", "floor", "lib/torch", "lib/floor", "lib+dx",
+              "floor+dx", "lib+dx/floor+dx", "lib mem", "floor mem", "mem ratio"]
     lines = [header]
     for row in rows:
         lines.append(["{} ({} x {})".format(row["size"], row["batch"], row["layers"]), row["dtype"],
-                      format_seconds(row["lib_s"]), format_seconds(row["torch_s"]),
-                      format_seconds(row["floor_s"]), format_seconds(row["floor_dx_s"]),
+                      format_seconds(row["lib_s"]), format_seconds(row["torch_s"]), format_seconds(row["floor_s"]),
                       format_ratio(row["lib_torch"]), format_ratio(row["lib_floor"]),
-                      format_ratio(row["lib_floor_dx"]), format_bytes(row["lib_peak_bytes"]),
+                      format_seconds(row["lib_dx_s"]), format_seconds(row["floor_dx_s"]),
+                      format_ratio(row["lib_dx_floor_dx"]), format_bytes(row["lib_peak_bytes"]),
                       format_bytes(row["floor_peak_bytes"]), format_ratio(row["mem_lib_floor"])])
     widths = [max(len(line[column]) for line in lines) for column in range(len(header))]
     print("| " + " | ".join(cell.ljust(width) for cell, width in zip(header, widths)) + " |")
