@@ -12,6 +12,9 @@ backward, and a plain SGD update (lr = 0.01, no momentum).
 - lib_dx:   the library with its defaults: the first Linear computes dL/dx = g W as well, and
             model.backward() returns it (what a gradient check or a network in front would need).
 - floor_dx: the floor plus that one product; lib_dx/floor_dx is the cost of the modules in that case.
+- floor_acc (only with --accumulate): the floor, but with the library's gradient contract: zero_grad sets
+            every gradient to zeros and backward adds (+=) into them, one more pass over each weight matrix
+            that the floor and PyTorch (whose zero_grad sets gradients to None) do not make.
 
 The repetitions of the implementations are interleaved (in a rotating order), so that noise from the
 machine hits them alike; each reported time is the median over the repetitions of the time per step.
@@ -23,6 +26,7 @@ Usage (from the repository root):
     python benchmarks/bench_mlp.py                       # all sizes, float64 and float32
     python benchmarks/bench_mlp.py --sizes xor,small --repeats 3
     python benchmarks/bench_mlp.py --json                # a list of rows {"size", "dtype", "lib_s", ...}
+    python benchmarks/bench_mlp.py --sizes mnist --accumulate   # what the += gradient contract costs
 Timing targets are reported, never asserted: the exit code is 0 whether or not they are met.
 """
 import argparse
@@ -138,8 +142,13 @@ def make_lib_step(weights, x: np.ndarray, labels: np.ndarray, input_gradient: bo
     return step
 
 
-def make_floor_step(weights, x: np.ndarray, labels: np.ndarray, input_gradient: bool) -> Callable[[], float]:
-    """The step as plain array code; with input_gradient it also computes dL/dx of the network input."""
+def make_floor_step(weights, x: np.ndarray, labels: np.ndarray, input_gradient: bool,
+                    accumulate: bool = False) -> Callable[[], float]:
+    """The step as plain array code; with input_gradient it also computes dL/dx of the network input.
+
+    With accumulate, the parameter gradients are added into fresh zeros, as the library's zero_grad and
+    backward do, instead of being used as the products return them.
+    """
     params = [(w.copy(), b.copy()) for w, b in weights]
     rows = np.arange(len(labels))
     n = len(labels)
@@ -164,7 +173,13 @@ def make_floor_step(weights, x: np.ndarray, labels: np.ndarray, input_gradient: 
         grads = []
         for layer in range(len(params) - 1, -1, -1):
             w, b = params[layer]
-            grads.append((g.T @ inputs[layer], g.sum(axis=0)))
+            dw, db = g.T @ inputs[layer], g.sum(axis=0)
+            if accumulate:
+                dw_sum, db_sum = np.zeros_like(w), np.zeros_like(b)
+                dw_sum += dw
+                db_sum += db
+                dw, db = dw_sum, db_sum
+            grads.append((dw, db))
             if layer > 0:
                 g = g @ w
                 g *= inputs[layer] > 0  # ReLU: inputs[layer] = max(z, 0) > 0 exactly where z > 0
@@ -294,7 +309,7 @@ def targets_for(size: str, row: Dict[str, object]) -> Dict[str, Optional[bool]]:
 
 
 def benchmark(size: str, dtype: str, repeats: int, torch, measure_memory: bool = True,
-              settle: float = SETTLE_SECONDS) -> Dict[str, object]:
+              settle: float = SETTLE_SECONDS, accumulate: bool = False) -> Dict[str, object]:
     n, widths = SIZES[size]
     rng = np.random.default_rng(1)
     x = rng.standard_normal((n, widths[0])).astype(dtype)
@@ -304,16 +319,19 @@ def benchmark(size: str, dtype: str, repeats: int, torch, measure_memory: bool =
              "floor": make_floor_step(weights, x, labels, input_gradient=False),
              "lib_dx": make_lib_step(weights, x, labels, input_gradient=True),
              "floor_dx": make_floor_step(weights, x, labels, input_gradient=True)}
+    if accumulate:
+        steps["floor_acc"] = make_floor_step(weights, x, labels, input_gradient=False, accumulate=True)
     if torch is not None:
         steps["torch"] = make_torch_step(torch, weights, x, labels)
     check_same_step(steps, dtype)
     times = time_interleaved(steps, repeats, settle)
     row = {"size": size, "dtype": dtype, "batch": n, "layers": "-".join(str(w) for w in widths),
            "lib_s": times["lib"], "torch_s": times.get("torch"), "floor_s": times["floor"],
-           "lib_dx_s": times["lib_dx"], "floor_dx_s": times["floor_dx"]}
+           "lib_dx_s": times["lib_dx"], "floor_dx_s": times["floor_dx"], "floor_acc_s": times.get("floor_acc")}
     row["lib_torch"] = ratio(row["lib_s"], row["torch_s"])
     row["lib_floor"] = ratio(row["lib_s"], row["floor_s"])
     row["lib_dx_floor_dx"] = ratio(row["lib_dx_s"], row["floor_dx_s"])
+    row["lib_floor_acc"] = ratio(row["lib_s"], row["floor_acc_s"])
     row["lib_peak_bytes"] = peak_step_memory(steps["lib"]) if measure_memory else None
     row["floor_peak_bytes"] = peak_step_memory(steps["floor"]) if measure_memory else None
     row["mem_lib_floor"] = ratio(row["lib_peak_bytes"], row["floor_peak_bytes"])
@@ -361,6 +379,10 @@ def print_table(rows: List[Dict[str, object]]) -> None:
                       format_seconds(row["lib_dx_s"]), format_seconds(row["floor_dx_s"]),
                       format_ratio(row["lib_dx_floor_dx"]), format_bytes(row["lib_peak_bytes"]),
                       format_bytes(row["floor_peak_bytes"]), format_ratio(row["mem_lib_floor"])])
+    if any(row["floor_acc_s"] is not None for row in rows):  # --accumulate
+        header += ["floor+acc", "lib/floor+acc"]
+        for line, row in zip(lines[1:], rows):
+            line += [format_seconds(row["floor_acc_s"]), format_ratio(row["lib_floor_acc"])]
     widths = [max(len(line[column]) for line in lines) for column in range(len(header))]
     print("| " + " | ".join(cell.ljust(width) for cell, width in zip(header, widths)) + " |")
     print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
@@ -386,11 +408,13 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="comma-separated, from {} (default: all)".format(",".join(SIZES)))
     parser.add_argument("--dtypes", type=lambda text: parse_list(text, DTYPES), default=list(DTYPES),
                         help="comma-separated, from {} (default: both)".format(",".join(DTYPES)))
-    parser.add_argument("--repeats", type=int, default=5, help="timed repetitions per implementation (default 5)")
+    parser.add_argument("--repeats", type=int, default=11, help="timed repetitions per implementation (default 11)")
     parser.add_argument("--settle", type=float, default=SETTLE_SECONDS,
                         help="untimed pause in seconds before each timed block (default {})".format(SETTLE_SECONDS))
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out (torch_s is null)")
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc measurement")
+    parser.add_argument("--accumulate", action="store_true",
+                        help="also time floor+acc: the floor with the library's zero-then-add (+=) gradients")
     parser.add_argument("--json", action="store_true", help="print a JSON list of rows instead of the table")
     parser.add_argument("--json-out", metavar="FILE", help="also write the JSON rows to FILE")
     args = parser.parse_args(argv)
@@ -409,7 +433,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         for dtype in args.dtypes:
             load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
             row = benchmark(size, dtype, args.repeats, torch, measure_memory=not args.no_memory,
-                            settle=args.settle)
+                            settle=args.settle, accumulate=args.accumulate)
             row["load_avg_1min"] = load
             row["blas"] = "{} {} ({}), {} threads".format(
                 blas["internal_api"], blas["version"], blas["architecture"], blas["num_threads"])

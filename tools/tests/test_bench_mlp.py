@@ -37,6 +37,7 @@ def test_json_rows_with_torch(capsys):
     rows = run_json(capsys, "--dtypes", "float64")
     check_rows(rows, ["float64"])
     for row in rows:
+        assert row["floor_acc_s"] is None, "floor+acc is timed only with --accumulate"
         assert isinstance(row["torch_s"], float) and row["torch_s"] > 0
         assert row["lib_torch"] == pytest.approx(row["lib_s"] / row["torch_s"])
         assert row["targets"]["lib_torch<=0.5"] in (True, False)
@@ -45,8 +46,10 @@ def test_json_rows_with_torch(capsys):
 def test_json_rows_without_torch(capsys, monkeypatch):
     # A None entry in sys.modules makes `import torch` raise ImportError, as on a machine without torch.
     monkeypatch.setitem(sys.modules, "torch", None)
-    rows = run_json(capsys, "--dtypes", "float32")
+    rows = run_json(capsys, "--dtypes", "float32", "--accumulate")
     check_rows(rows, ["float32"])
+    assert isinstance(rows[0]["floor_acc_s"], float) and rows[0]["floor_acc_s"] > 0
+    assert rows[0]["lib_floor_acc"] == pytest.approx(rows[0]["lib_s"] / rows[0]["floor_acc_s"])
     assert rows[0]["torch_s"] is None and rows[0]["lib_torch"] is None
     assert rows[0]["targets"]["lib_torch<=0.5"] is None
 
@@ -66,7 +69,8 @@ def test_floor_disagreeing_with_lib_is_caught():
     labels = np.array([0, 1, 1, 0])
     steps = {"lib": bench_mlp.make_lib_step(weights, x, labels, input_gradient=False),
              "floor": bench_mlp.make_floor_step(weights, x, labels, input_gradient=False),
-             "lib_dx": bench_mlp.make_lib_step(weights, x, labels, input_gradient=True)}
+             "lib_dx": bench_mlp.make_lib_step(weights, x, labels, input_gradient=True),
+             "floor_acc": bench_mlp.make_floor_step(weights, x, labels, input_gradient=False, accumulate=True)}
     bench_mlp.check_same_step(steps, "float64")  # agree
     steps["floor"].first_weight += 1e-3  # now the floor's weights differ from the lib's
     with pytest.raises(RuntimeError, match="floor and lib disagree"):
