@@ -65,8 +65,8 @@ class Linear(Module):
         x = self.input_cache
         # START TODO ################
         # Add (+=, do not overwrite) the gradients of W and, if there is a bias, of b into their .grad,
-        # then return the gradient with respect to x; but if self.needs_input_grad is False, nothing needs
-        # it: skip that product and return None. Use matrix products over the whole batch, no loops.
+        # then return the gradient with respect to x. If self.needs_input_grad is False, still add the W and
+        # b gradients, but do not compute dL/dx: return None. Matrix products over the whole batch, no loops.
         self.W.grad += grad.T @ x
         if self.b is not None:
             self.b.grad += grad.sum(axis=0)
@@ -113,7 +113,10 @@ class Sequential(Module):
         return x
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
-        """grad: dL/d(output of the last module). Returns dL/d(input of the first module)."""
+        """grad: dL/d(output of the last module). Returns dL/d(input of the first module).
+
+        That is None if self.needs_input_grad is False (the first module skips its input gradient).
+        """
         # START TODO ################
         # Send the gradient backwards through the modules, last module first: each module's backward()
         # returns the gradient for the module before it. Python's reversed() reverses a list.

@@ -37,9 +37,10 @@ class Module:
     into each param.grad, so that gradients from several backward passes accumulate.
 
     needs_input_grad: whether backward() computes dL/dx. True for every module, except a layer that
-    takes the data itself and was built with needs_input_grad=False (see Linear): no parameter update
-    needs dL/d(data), so its backward() skips that product and returns None, as PyTorch skips the
-    gradient of an input tensor with requires_grad=False.
+    takes the data itself and was built with needs_input_grad=False (see Linear), and a Sequential that
+    starts with such a layer: no parameter update needs dL/d(data), so their backward() skips that
+    product and returns None, as PyTorch skips the gradient of an input tensor with requires_grad=False.
+    Containers check the flag when they are built; set it in the constructor, not afterwards.
     """
 
     needs_input_grad = True
