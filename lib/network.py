@@ -55,7 +55,7 @@ class Linear(Module):
             z += self.b.data
         return z
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, grad: np.ndarray) -> Optional[np.ndarray]:
         """grad: dL/dz, shape (N, M). Adds into W.grad (M, D) and b.grad (M,); returns dL/dx, shape (N, D),
         or None if self.needs_input_grad is False.
 
@@ -112,7 +112,7 @@ class Sequential(Module):
             x = module(x)
         return x
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, grad: np.ndarray) -> Optional[np.ndarray]:
         """grad: dL/d(output of the last module). Returns dL/d(input of the first module).
 
         That is None if self.needs_input_grad is False (the first module skips its input gradient).

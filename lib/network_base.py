@@ -59,7 +59,7 @@ class Module:
         """Compute the output of the module from its inputs (the first is the one we differentiate)."""
         raise NotImplementedError("{} has no forward()".format(type(self).__name__))
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, grad: np.ndarray) -> Optional[np.ndarray]:
         """Given dL/d(output), add into each parameter's .grad and return dL/d(first input).
 
         Returns None instead when needs_input_grad is False.
