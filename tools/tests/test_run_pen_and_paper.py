@@ -147,3 +147,24 @@ def test_skip_experiment_shows_the_vanishing_gradient_and_the_cure():
     assert 0.1 < residual["gradient_norms"].min() and residual["gradient_norms"].max() < 10
     assert plain["losses"][-1] > 0.69 and residual["losses"][-1] < 0.05
     assert residual["accuracy"] == 1.0
+
+
+@pytest.mark.parametrize("script", ["run_pen_and_paper.py", "run_xor_experiment.py"])
+def test_an_empty_gap_ends_a_script_with_one_line_naming_it(tmp_path, script):
+    # As in the handout: copy the repository's code, cut the ReLU.backward gap, run the script.
+    for folder in ("lib", "plotting"):
+        (tmp_path / folder).mkdir()
+        for source in (REPO_ROOT / folder).glob("*.py"):
+            (tmp_path / folder / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / script).write_text((REPO_ROOT / script).read_text(encoding="utf-8"), encoding="utf-8")
+    activations = tmp_path / "lib" / "activations.py"
+    text = activations.read_text(encoding="utf-8")
+    solution = "        return grad * (h > 0)\n"
+    assert solution in text, "the ReLU.backward solution line moved; update this test"
+    activations.write_text(text.replace(solution, "        raise NotImplementedError(\"ReLU.backward is not "
+                                                  "implemented yet\")\n"), encoding="utf-8")
+    result = subprocess.run([sys.executable, script], cwd=str(tmp_path), capture_output=True, text=True,
+                            env=dict(os.environ, MPLBACKEND="Agg"), timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("{}: ReLU.backward is not implemented yet. Fill that TODO gap first "
+                                     "(./runtests.sh shows which tests check it).".format(script)), result.stderr
