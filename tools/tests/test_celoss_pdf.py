@@ -1,19 +1,20 @@
-"""The committed celoss_derivation.pdf matches its source, tools/build_celoss_pdf.py, and its text is selectable.
+"""The committed celoss_derivation.pdf matches its source, docs/celoss_derivation.typ, and its text is selectable.
 
-The build is deterministic for a given matplotlib version (no creation date, TrueType fonts), so the rebuilt file
-must be byte-identical to the committed one. A different matplotlib version may place glyphs a little
-differently; then the byte comparison is skipped (with the reason), but the extracted text and the rendered
-pages must still agree. Those tests need poppler-utils (pdftotext, pdftoppm) and skip without them.
+tools/build_celoss_pdf.py compiles the source with the PyPI package typst (pinned in requirements-dev.txt),
+with no date and Typst's built-in fonts only, so the rebuilt file must be byte-identical to the committed one.
+Only a different Typst compiler (its version is the PDF's /Creator entry, e.g. "Typst 0.15.1") may lay out
+the pages differently; then the byte comparison is skipped (with the reason), but the extracted text and the
+rendered pages must still agree. Those tests need poppler-utils (pdftotext, pdftoppm) and skip without them.
 
 If a test fails after an edit of the source: python tools/build_celoss_pdf.py, look at the pages, commit both.
 """
+import importlib.util
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 import pytest
 from PIL import Image
@@ -30,6 +31,8 @@ needs_poppler = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def rebuilt(tmp_path_factory) -> Path:
+    if importlib.util.find_spec("typst") is None:
+        pytest.skip("needs the typst package to rebuild the PDF (pip install -r requirements-dev.txt)")
     out = tmp_path_factory.mktemp("celoss") / "celoss_derivation.pdf"
     subprocess.run([sys.executable, str(BUILD_SCRIPT), "--out", str(out)], check=True, cwd=str(REPO_ROOT),
                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
@@ -55,10 +58,10 @@ def page_images(path: Path, directory: Path):
     return [np.asarray(Image.open(str(png)), dtype=float) for png in sorted(directory.glob("page*.png"))]
 
 
-def producer_version(path: Path) -> str:
-    """The matplotlib version recorded in the PDF's /Producer entry, e.g. '3.11.2'."""
-    match = re.search(rb"/Producer \(Matplotlib pdf backend v([^)]+)\)", path.read_bytes())
-    assert match, "{} has no matplotlib /Producer entry; was it built by {}?".format(path, BUILD_SCRIPT.name)
+def typst_version(path: Path) -> str:
+    """The version of the Typst compiler that wrote the PDF, from its /Creator entry, e.g. '0.15.1'."""
+    match = re.search(rb"/Creator ?\(Typst ([^)]+)\)", path.read_bytes())
+    assert match, "{} has no Typst /Creator entry; was it built by {}?".format(path, BUILD_SCRIPT.name)
     return match.group(1).decode("ascii")
 
 
@@ -67,10 +70,12 @@ def test_committed_pdf_exists():
 
 
 def test_rebuild_is_byte_identical(rebuilt):
-    built_with = producer_version(COMMITTED)
-    if built_with != matplotlib.__version__:
-        pytest.skip("committed PDF was built with matplotlib {}, this is {}; text and pages are compared instead"
-                    .format(built_with, matplotlib.__version__))
+    # The typst package (0.15.2) and the compiler it wraps (Typst 0.15.1) have their own version numbers;
+    # the PDF records the compiler's, so the rebuilt PDF tells which compiler is installed here.
+    built_with, installed = typst_version(COMMITTED), typst_version(rebuilt)
+    if built_with != installed:
+        pytest.skip("committed PDF was built with Typst {}, the installed typst package has Typst {} (pin: "
+                    "requirements-dev.txt); text and pages are compared instead".format(built_with, installed))
     assert rebuilt.read_bytes() == COMMITTED.read_bytes(), REBUILD_HINT
 
 
@@ -86,8 +91,8 @@ def test_rebuild_has_the_same_pages(rebuilt, tmp_path):
     assert len(rebuilt_pages) == len(committed_pages), REBUILD_HINT
     for number, (old, new) in enumerate(zip(committed_pages, rebuilt_pages), start=1):
         assert old.shape == new.shape, "page {}: {}".format(number, REBUILD_HINT)
-        # Pixels that changed by more than a quarter of the grey range. A version change of matplotlib may move
-        # glyph edges by a fraction of a pixel (small changes); one added word changes hundreds of pixels.
+        # Pixels that changed by more than a quarter of the grey range. Another Typst version may move glyph
+        # edges by a fraction of a pixel (small changes); one added word changes hundreds of pixels.
         changed = int(np.sum(np.abs(old - new) > 64))
         assert changed <= 0.0001 * old.size, "page {}: {} pixels differ: {}".format(number, changed, REBUILD_HINT)
 
@@ -104,5 +109,10 @@ def test_text_is_selectable(committed_text, phrase):
 
 @needs_poppler
 def test_result_is_stated(committed_text):
-    """The final formula (8) must be in the text: the gradient (softmax(z) - y) / N."""
-    assert re.search(r"softmax\(z\) [-\u2212] y", committed_text), "formula (8) not found in the PDF's text"
+    """The final formula (8) must be in the text: the gradient (softmax(z) - y) / N.
+
+    Typst writes the letters of formulas as Unicode mathematical italics (U+1D467 for z, U+1D466 for y) and
+    the minus sign as U+2212, so pdftotext gives 'softmax(𝑧) − 𝑦'.
+    """
+    assert re.search(r"softmax\([z\U0001D467]\) [-\u2212] [y\U0001D466]", committed_text), \
+        "formula (8) not found in the PDF's text"

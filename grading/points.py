@@ -1,6 +1,6 @@
 """Points from test outcomes: the table students see after every test run, and what tools/grade.py reports.
 
-The tasks and their points come from tests/tasks.py only. A code task earns its points when every test that
+The tasks and their points come from grading/tasks.py only. A code task earns its points when every test that
 carries its marker passed (no partial credit); bonus points come from checks of the files themselves.
 """
 import os
@@ -8,7 +8,7 @@ import re
 from collections import namedtuple
 from typing import Dict, Iterable, List, Optional
 
-from tests.tasks import TASKS, TASKS_BY_KEY, Task
+from grading.tasks import TASKS, TASKS_BY_KEY, Task
 
 # The files a student writes: the library and the root scripts (the code-style bonus looks at these).
 STUDENT_CODE = ("lib",)

@@ -10,7 +10,7 @@ import scipy.optimize
 from scipy.special import softmax
 
 from lib.activations import ReLU, Sigmoid
-from lib.flat_parameters import flatten, loss_and_gradient, unflatten
+from experiments.flat_parameters import flatten, loss_and_gradient, unflatten
 from lib.network import Linear, Sequential
 from lib.network_base import Module
 from lib.optimizers import SGD
@@ -67,7 +67,7 @@ def train_with_sgd(model: Module, loss_fn: Module, x: np.ndarray, targets: np.nd
     """Full-batch training with lib.optimizers.SGD (momentum = 0: plain gradient descent).
 
     Returns losses, shape (steps + 1,), entry k the loss after k steps. With snapshot_every = k > 0, also
-    returns the flat parameter vectors (see lib.flat_parameters) after steps 0, k, 2k, ... and after the
+    returns the flat parameter vectors (see experiments.flat_parameters) after steps 0, k, 2k, ... and after the
     last step, as a list of arrays of shape (P,), and their step numbers.
     """
     optimizer = SGD(model.parameters(), lr=lr, momentum=momentum)
@@ -152,7 +152,7 @@ def train_lbfgs(model: Module, loss_fn: Module, x: np.ndarray, targets: np.ndarr
                 max_iterations: int = 200) -> Dict:
     """Train all parameters at once with scipy.optimize.minimize(method="L-BFGS-B", jac=True).
 
-    The objective is lib.flat_parameters.loss_and_gradient; the model ends at the optimizer's solution.
+    The objective is experiments.flat_parameters.loss_and_gradient; the model ends at the optimizer's solution.
     Returns {"result": scipy's OptimizeResult, "losses": the loss at the start and after each iteration}.
     """
     theta0 = flatten(model.parameters())
