@@ -3,15 +3,14 @@
 One step is: forward through Linear -> ReLU -> ... -> Linear, mean cross-entropy on integer labels,
 backward, and a plain SGD update (lr = 0.01, no momentum).
 
-- lib:      lib.network.Sequential of lib Linear/ReLU modules, lib CrossEntropyLoss, lib SGD, written as
-            for training: the first Linear has needs_input_grad=False, so no dL/dx of the data is computed.
+All three do the same work: the backward pass also computes dL/dx of the network's input, as the library's
+Sequential.backward always returns it.
+
+- lib:      lib.network.Sequential of lib Linear/ReLU modules, lib CrossEntropyLoss, lib SGD.
 - torch:    torch.nn.Sequential with the same weights, shapes, dtype and thread count (the BLAS thread
-            count threadpoolctl reports is passed to torch.set_num_threads); skipped when torch is missing.
-            Its input has requires_grad=False, so it skips dL/dx of the data too.
-- floor:    the same step as plain array code, no modules, and no dL/dx of the data either.
-- lib_dx:   the library with its defaults: the first Linear computes dL/dx = g W as well, and
-            model.backward() returns it (what a gradient check or a network in front would need).
-- floor_dx: the floor plus that one product; lib_dx/floor_dx is the cost of the modules in that case.
+            count threadpoolctl reports is passed to torch.set_num_threads); its input has requires_grad=True.
+            Skipped when torch is missing.
+- floor:    the same step as plain array code, no modules.
 - floor_acc (only with --accumulate): the floor, but with the library's gradient contract: zero_grad sets
             every gradient to zeros and backward adds (+=) into them, one more pass over each weight matrix
             that the floor and PyTorch (whose zero_grad sets gradients to None) do not make.
@@ -114,14 +113,11 @@ def initial_weights(widths, dtype: str, seed: int = 0):
     return weights
 
 
-def make_lib_step(weights, x: np.ndarray, labels: np.ndarray, input_gradient: bool) -> Callable[[], float]:
-    """The step as a student writes it with the library: zero_grad, forward, loss, backward, SGD step.
-
-    input_gradient is the first layer's needs_input_grad: whether model.backward() computes dL/dx of the data.
-    """
+def make_lib_step(weights, x: np.ndarray, labels: np.ndarray) -> Callable[[], float]:
+    """The step as a student writes it with the library: zero_grad, forward, loss, backward, SGD step."""
     modules = []
     for index, (w, b) in enumerate(weights):
-        layer = Linear(w.shape[1], w.shape[0], dtype=w.dtype, needs_input_grad=input_gradient or index > 0)
+        layer = Linear(w.shape[1], w.shape[0], dtype=w.dtype)
         layer.W.data[...] = w
         layer.b.data[...] = b
         modules.append(layer)
@@ -142,9 +138,8 @@ def make_lib_step(weights, x: np.ndarray, labels: np.ndarray, input_gradient: bo
     return step
 
 
-def make_floor_step(weights, x: np.ndarray, labels: np.ndarray, input_gradient: bool,
-                    accumulate: bool = False) -> Callable[[], float]:
-    """The step as plain array code; with input_gradient it also computes dL/dx of the network input.
+def make_floor_step(weights, x: np.ndarray, labels: np.ndarray, accumulate: bool = False) -> Callable[[], float]:
+    """The step as plain array code, dL/dx of the network input included.
 
     With accumulate, the parameter gradients are added into fresh zeros, as the library's zero_grad and
     backward do, instead of being used as the products return them.
@@ -180,11 +175,9 @@ def make_floor_step(weights, x: np.ndarray, labels: np.ndarray, input_gradient: 
                 db_sum += db
                 dw, db = dw_sum, db_sum
             grads.append((dw, db))
+            g = g @ w
             if layer > 0:
-                g = g @ w
                 g *= inputs[layer] > 0  # ReLU: inputs[layer] = max(z, 0) > 0 exactly where z > 0
-            elif input_gradient:
-                g = g @ w
         for (w, b), (dw, db) in zip(params, reversed(grads)):
             w -= LEARNING_RATE * dw
             b -= LEARNING_RATE * db
@@ -209,11 +202,12 @@ def make_torch_step(torch, weights, x: np.ndarray, labels: np.ndarray) -> Callab
     model = torch.nn.Sequential(*modules)
     loss_fn = torch.nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
-    inputs = torch.from_numpy(x)
+    inputs = torch.from_numpy(x).requires_grad_(True)  # so that loss.backward() computes dL/dx too
     targets = torch.from_numpy(labels)
 
     def step() -> float:
         optimizer.zero_grad()
+        inputs.grad = None
         loss = loss_fn(model(inputs), targets)
         loss.backward()
         optimizer.step()
@@ -315,22 +309,18 @@ def benchmark(size: str, dtype: str, repeats: int, torch, measure_memory: bool =
     x = rng.standard_normal((n, widths[0])).astype(dtype)
     labels = rng.integers(0, widths[-1], size=n)
     weights = initial_weights(widths, dtype)
-    steps = {"lib": make_lib_step(weights, x, labels, input_gradient=False),
-             "floor": make_floor_step(weights, x, labels, input_gradient=False),
-             "lib_dx": make_lib_step(weights, x, labels, input_gradient=True),
-             "floor_dx": make_floor_step(weights, x, labels, input_gradient=True)}
+    steps = {"lib": make_lib_step(weights, x, labels), "floor": make_floor_step(weights, x, labels)}
     if accumulate:
-        steps["floor_acc"] = make_floor_step(weights, x, labels, input_gradient=False, accumulate=True)
+        steps["floor_acc"] = make_floor_step(weights, x, labels, accumulate=True)
     if torch is not None:
         steps["torch"] = make_torch_step(torch, weights, x, labels)
     check_same_step(steps, dtype)
     times = time_interleaved(steps, repeats, settle)
     row = {"size": size, "dtype": dtype, "batch": n, "layers": "-".join(str(w) for w in widths),
            "lib_s": times["lib"], "torch_s": times.get("torch"), "floor_s": times["floor"],
-           "lib_dx_s": times["lib_dx"], "floor_dx_s": times["floor_dx"], "floor_acc_s": times.get("floor_acc")}
+           "floor_acc_s": times.get("floor_acc")}
     row["lib_torch"] = ratio(row["lib_s"], row["torch_s"])
     row["lib_floor"] = ratio(row["lib_s"], row["floor_s"])
-    row["lib_dx_floor_dx"] = ratio(row["lib_dx_s"], row["floor_dx_s"])
     row["lib_floor_acc"] = ratio(row["lib_s"], row["floor_acc_s"])
     row["lib_peak_bytes"] = peak_step_memory(steps["lib"]) if measure_memory else None
     row["floor_peak_bytes"] = peak_step_memory(steps["floor"]) if measure_memory else None
@@ -369,15 +359,14 @@ def format_targets(targets: Dict[str, Optional[bool]]) -> str:
 
 
 def print_table(rows: List[Dict[str, object]]) -> None:
-    header = ["size (N x layers)", "dtype", "lib", "torch", "floor", "lib/torch", "lib/floor", "lib+dx",
-              "floor+dx", "lib+dx/floor+dx", "lib mem", "floor mem", "mem ratio"]
+    header = ["size (N x layers)", "dtype", "lib", "torch", "floor", "lib/torch", "lib/floor", "lib mem",
+              "floor mem", "mem ratio"]
     lines = [header]
     for row in rows:
         lines.append(["{} ({} x {})".format(row["size"], row["batch"], row["layers"]), row["dtype"],
                       format_seconds(row["lib_s"]), format_seconds(row["torch_s"]), format_seconds(row["floor_s"]),
                       format_ratio(row["lib_torch"]), format_ratio(row["lib_floor"]),
-                      format_seconds(row["lib_dx_s"]), format_seconds(row["floor_dx_s"]),
-                      format_ratio(row["lib_dx_floor_dx"]), format_bytes(row["lib_peak_bytes"]),
+                      format_bytes(row["lib_peak_bytes"]),
                       format_bytes(row["floor_peak_bytes"]), format_ratio(row["mem_lib_floor"])])
     if any(row["floor_acc_s"] is not None for row in rows):  # --accumulate
         header += ["floor+acc", "lib/floor+acc"]

@@ -15,9 +15,6 @@ class Linear(Module):
         bias: whether to add the bias b.
         dtype: the dtype of W and b (float64 by default; float32 halves memory and time).
         rng: a numpy Generator for the initial weights; pass one to make runs reproducible.
-        needs_input_grad: False for the first layer of a network, whose input is the data: training needs
-            no dL/d(data), so backward() then skips the product grad W, which costs as much as the one for
-            dL/dW, and returns None. PyTorch skips it the same way for an input with requires_grad=False.
 
     Parameters (initialised like PyTorch's nn.Linear: uniform in [-1/sqrt(D), 1/sqrt(D)]):
         W: shape (M, D).
@@ -25,12 +22,11 @@ class Linear(Module):
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=np.float64,
-                 rng: Optional[np.random.Generator] = None, needs_input_grad: bool = True):
+                 rng: Optional[np.random.Generator] = None):
         super().__init__()
         rng = np.random.default_rng() if rng is None else rng
         self.in_features = in_features
         self.out_features = out_features
-        self.needs_input_grad = needs_input_grad
         bound = 1.0 / np.sqrt(in_features)
         w_data = rng.uniform(-bound, bound, size=(out_features, in_features)).astype(dtype)
         self.W = Parameter(w_data, np.zeros_like(w_data), "W")
@@ -40,8 +36,7 @@ class Linear(Module):
             self.b = Parameter(b_data, np.zeros_like(b_data), "b")
 
     def __repr__(self) -> str:
-        text = "Linear({}, {}, bias={}".format(self.in_features, self.out_features, self.b is not None)
-        return text + (")" if self.needs_input_grad else ", needs_input_grad=False)")
+        return "Linear({}, {}, bias={})".format(self.in_features, self.out_features, self.b is not None)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """x: shape (N, D). Returns z = x W^T + b, shape (N, M)."""
@@ -55,9 +50,8 @@ class Linear(Module):
             z += self.b.data
         return z
 
-    def backward(self, grad: np.ndarray) -> Optional[np.ndarray]:
-        """grad: dL/dz, shape (N, M). Adds into W.grad (M, D) and b.grad (M,); returns dL/dx, shape (N, D),
-        or None if self.needs_input_grad is False.
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        """grad: dL/dz, shape (N, M). Adds into W.grad (M, D) and b.grad (M,); returns dL/dx, shape (N, D).
 
         With z_nm = sum_d x_nd W_md + b_m, summed over the batch n:
             dL/dW = grad^T x,   dL/db = sum_n grad_n,   dL/dx = grad W.
@@ -65,13 +59,10 @@ class Linear(Module):
         x = self.input_cache
         # START TODO ################
         # Add (+=, do not overwrite) the gradients of W and, if there is a bias, of b into their .grad,
-        # then return the gradient with respect to x. If self.needs_input_grad is False, still add the W and
-        # b gradients, but do not compute dL/dx: return None. Matrix products over the whole batch, no loops.
+        # then return the gradient with respect to x. Matrix products over the whole batch, no loops.
         self.W.grad += grad.T @ x
         if self.b is not None:
             self.b.grad += grad.sum(axis=0)
-        if not self.needs_input_grad:
-            return None
         return grad @ self.W.data
         # END TODO ##################
 
@@ -84,24 +75,14 @@ class Sequential(Module):
 
     Example, a network with one hidden layer:
         model = Sequential(Linear(2, 10), ReLU(), Linear(10, 2))
-    For training alone, Linear(2, 10, needs_input_grad=False) saves computing dL/dx of the data: model.backward()
-    then returns None. Only the first module may skip its input gradient, since the others pass theirs on.
     """
 
     def __init__(self, *modules: Module):
         super().__init__()
-        for index, module in enumerate(modules):
+        for module in modules:
             if not isinstance(module, Module):
                 raise TypeError("Sequential takes Module objects, got {}".format(type(module).__name__))
-            if index > 0 and not module.needs_input_grad:
-                raise ValueError("Only the first module of a Sequential may have needs_input_grad=False, but module "
-                                 "{} ({!r}) has it: the module before it needs its dL/dx".format(index, module))
         self.modules = list(modules)
-
-    @property
-    def needs_input_grad(self) -> bool:
-        """Whether backward() returns dL/dx: it does unless the first module skips its input gradient."""
-        return not self.modules or self.modules[0].needs_input_grad
 
     def __repr__(self) -> str:
         return "Sequential({})".format(", ".join(repr(module) for module in self.modules))
@@ -112,11 +93,8 @@ class Sequential(Module):
             x = module(x)
         return x
 
-    def backward(self, grad: np.ndarray) -> Optional[np.ndarray]:
-        """grad: dL/d(output of the last module). Returns dL/d(input of the first module).
-
-        That is None if self.needs_input_grad is False (the first module skips its input gradient).
-        """
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        """grad: dL/d(output of the last module). Returns dL/d(input of the first module)."""
         # START TODO ################
         # Send the gradient backwards through the modules, last module first: each module's backward()
         # returns the gradient for the module before it. Python's reversed() reverses a list.
@@ -127,37 +105,3 @@ class Sequential(Module):
 
     def parameters(self) -> List[Parameter]:
         return [param for module in self.modules for param in module.parameters()]
-
-
-class Residual(Module):
-    """A skip connection around a module: out = x + module(x).
-
-    The input reaches the output along two paths, so the gradient flowing back is the sum of both:
-        dL/dx = dL/d(out) + module.backward(dL/d(out)).
-    The first term passes through unchanged, however small the module's own gradient becomes.
-    """
-
-    def __init__(self, module: Module):
-        super().__init__()
-        if not module.needs_input_grad:
-            raise ValueError("Residual needs dL/dx from its module, but {!r} has needs_input_grad=False"
-                             .format(module))
-        self.module = module
-
-    def __repr__(self) -> str:
-        return "Residual({!r})".format(self.module)
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        """x: shape (N, D). Returns x + module(x), shape (N, D)."""
-        out = self.module(x)
-        if np.shape(out) != np.shape(x):
-            raise ValueError("Residual needs a module whose output has the input's shape {}, got {}"
-                             .format(np.shape(x), np.shape(out)))
-        return x + out
-
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        """grad: dL/d(out), shape (N, D). Returns dL/dx, shape (N, D)."""
-        return grad + self.module.backward(grad)
-
-    def parameters(self) -> List[Parameter]:
-        return self.module.parameters()

@@ -35,15 +35,7 @@ class Module:
     A module computes out = f(x) in forward() and, given dL/d(out) from the module after it,
     returns dL/dx in backward() (the chain rule). Modules with parameters also ADD dL/d(param)
     into each param.grad, so that gradients from several backward passes accumulate.
-
-    needs_input_grad: whether backward() computes dL/dx. True for every module, except a layer that
-    takes the data itself and was built with needs_input_grad=False (see Linear), and a Sequential that
-    starts with such a layer: no parameter update needs dL/d(data), so their backward() skips that
-    product and returns None, as PyTorch skips the gradient of an input tensor with requires_grad=False.
-    Containers check the flag when they are built; set it in the constructor, not afterwards.
     """
-
-    needs_input_grad = True
 
     def __init__(self):
         # forward() stores what backward() needs here, e.g. the input x.
@@ -59,11 +51,8 @@ class Module:
         """Compute the output of the module from its inputs (the first is the one we differentiate)."""
         raise NotImplementedError("{} has no forward()".format(type(self).__name__))
 
-    def backward(self, grad: np.ndarray) -> Optional[np.ndarray]:
-        """Given dL/d(output), add into each parameter's .grad and return dL/d(first input).
-
-        Returns None instead when needs_input_grad is False.
-        """
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        """Given dL/d(output), add into each parameter's .grad and return dL/d(first input)."""
         raise NotImplementedError("{} has no backward()".format(type(self).__name__))
 
     def parameters(self) -> List[Parameter]:
@@ -76,7 +65,7 @@ class Module:
 
         The scalar being differentiated is sum(forward(*input_args)), so the gradient fed into
         backward() is an array of ones. The input (the first argument) and every parameter are
-        checked with scipy.optimize.check_grad (the input only if self.needs_input_grad). The error is relative:
+        checked with scipy.optimize.check_grad. The error is relative:
             ||backward - finite differences|| / max(1, ||backward||).
 
         Returns None when all gradients agree; raises RuntimeError naming the first that does not.
@@ -96,8 +85,7 @@ class Module:
             out = self.forward(flat_x.reshape(x.shape), *rest)
             return np.ravel(self.backward(np.ones_like(out)))
 
-        if self.needs_input_grad:
-            self._compare_gradients("the input", loss_given_input, grad_given_input, x.ravel(), tolerance)
+        self._compare_gradients("the input", loss_given_input, grad_given_input, x.ravel(), tolerance)
 
         all_args = (x,) + rest
         for index, param in enumerate(self.parameters()):

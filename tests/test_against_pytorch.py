@@ -19,14 +19,11 @@ torch = pytest.importorskip("torch")
 ACTIVATIONS = {"relu": (ReLU, torch.nn.ReLU), "sigmoid": (Sigmoid, torch.nn.Sigmoid), "tanh": (Tanh, torch.nn.Tanh)}
 
 
-def make_pair(rng, widths, activation, input_grad=True):
-    """The same random MLP twice: in the library and in PyTorch, with equal weights.
-
-    With input_grad=False the library's first layer skips dL/dx (needs_input_grad=False).
-    """
+def make_pair(rng, widths, activation):
+    """The same random MLP twice: in the library and in PyTorch, with equal weights."""
     ours, theirs = [], []
     for index, (d_in, d_out) in enumerate(zip(widths[:-1], widths[1:])):
-        layer = Linear(d_in, d_out, rng=rng, needs_input_grad=input_grad or index > 0)
+        layer = Linear(d_in, d_out, rng=rng)
         twin = torch.nn.Linear(d_in, d_out, dtype=torch.float64)
         with torch.no_grad():
             twin.weight.copy_(torch.from_numpy(layer.W.data))
@@ -39,14 +36,13 @@ def make_pair(rng, widths, activation, input_grad=True):
     return Sequential(*ours), torch.nn.Sequential(*theirs)
 
 
-@pytest.mark.parametrize("input_grad", [True, False], ids=["with dL/dx", "needs_input_grad=False"])
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 @pytest.mark.parametrize("seed", range(3))
-def test_forward_backward_and_momentum_steps_match_pytorch(seed, activation, input_grad):
+def test_forward_backward_and_momentum_steps_match_pytorch(seed, activation):
     rng = np.random.default_rng(seed)
     widths = list(rng.integers(1, 9, size=rng.integers(2, 5))) + [int(rng.integers(2, 5))]
     n = int(rng.integers(1, 9))
-    ours, theirs = make_pair(rng, widths, activation, input_grad)
+    ours, theirs = make_pair(rng, widths, activation)
     x = rng.normal(size=(n, widths[0]))
     labels = rng.integers(0, widths[-1], size=n)
     optimizer = SGD(ours.parameters(), lr=0.1, momentum=0.9)
@@ -58,7 +54,7 @@ def test_forward_backward_and_momentum_steps_match_pytorch(seed, activation, inp
         zero_grad(ours.parameters())
         torch_optimizer.zero_grad()
         logits = ours(x)
-        torch_x = torch.from_numpy(x).requires_grad_(input_grad)
+        torch_x = torch.from_numpy(x).requires_grad_(True)
         torch_logits = theirs(torch_x)
         check_array("logits, step {}, {}".format(step, where), logits, torch_logits.detach().numpy())
         loss = loss_fn(logits, labels)
@@ -66,11 +62,7 @@ def test_forward_backward_and_momentum_steps_match_pytorch(seed, activation, inp
         assert loss == pytest.approx(torch_loss.item(), rel=1e-10), "loss, step {}, {}".format(step, where)
         grad_x = ours.backward(loss_fn.backward())
         torch_loss.backward()
-        if input_grad:
-            check_array("dL/dx, step {}, {}".format(step, where), grad_x, torch_x.grad.numpy())
-        elif grad_x is not None:
-            pytest.fail("Sequential.backward with a first Linear(needs_input_grad=False): expected None, got {}, {}"
-                        .format(type(grad_x).__name__, where), pytrace=False)
+        check_array("dL/dx, step {}, {}".format(step, where), grad_x, torch_x.grad.numpy())
         for index, (param, twin) in enumerate(zip(ours.parameters(), theirs.parameters())):
             check_array("parameter {} ({}) .grad, step {}, {}".format(index, param.name, step, where),
                         param.grad, twin.grad.numpy())

@@ -78,25 +78,6 @@ def test_linear_backward_random_shapes_accumulates(seed):
                 2 * expected["b.grad"])
 
 
-@pytest.mark.linear_backward
-@pytest.mark.parametrize("bias", [True, False], ids=["with bias", "without bias"])
-def test_linear_backward_without_input_gradient_returns_none(bias):
-    rng = np.random.default_rng(5)
-    x, grad = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
-    layer = Linear(3, 2, bias=bias, rng=rng, needs_input_grad=False)
-    layer(x)
-    got = layer.backward(grad)
-    if got is not None:
-        pytest.fail("Linear.backward of a layer with needs_input_grad=False: expected None (it must not compute "
-                    "dL/dx), got {} of shape {}".format(type(got).__name__, np.shape(got)), pytrace=False)
-    # The parameter gradients are still added: dL/dW = grad^T x, dL/db = sum over the batch of grad.
-    check_array("Linear.backward with needs_input_grad=False: W.grad", layer.W.grad, grad.T @ x)
-    if bias:
-        check_array("Linear.backward with needs_input_grad=False: b.grad", layer.b.grad, grad.sum(axis=0))
-    # The gradient check then compares the parameter gradients only.
-    layer.check_gradients((x,))
-
-
 # ---------------------------------------------------------------- Linear, the given part
 
 def test_linear_forward_and_shapes():
@@ -187,18 +168,6 @@ def test_sequential_forward_chains_and_collects_parameters():
     assert [p.name for p in model.parameters()] == ["s", "t"]
     with pytest.raises(TypeError, match="Module"):
         Sequential(np.zeros(2))
-
-
-def test_sequential_lets_only_its_first_module_skip_the_input_gradient():
-    first = Linear(2, 3, needs_input_grad=False)
-    model = Sequential(first, Sigmoid(), Linear(3, 1))
-    assert not model.needs_input_grad, "a Sequential whose first module skips dL/dx returns None from backward()"
-    assert Sequential(Linear(2, 3), Sigmoid()).needs_input_grad and Sequential().needs_input_grad
-    assert Sequential(model, Tanh()).needs_input_grad is False, "the first module of a nested Sequential counts"
-    with pytest.raises(ValueError, match=r"module 2 \(Linear\(3, 1, bias=True, needs_input_grad=False\)\)"):
-        Sequential(Linear(2, 3), Sigmoid(), Linear(3, 1, needs_input_grad=False))
-    with pytest.raises(ValueError, match="module 1"):
-        Sequential(Tanh(), model)
 
 
 if __name__ == "__main__":
