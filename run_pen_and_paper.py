@@ -11,8 +11,8 @@ import json
 import os
 import sys
 
-from lib.deep_chains import DEFAULTS as SKIP_DEFAULTS
-from lib.pen_and_paper import SHEET_VALUES, WEIGHT_NAMES, solve
+from experiments.deep_chains import DEFAULTS as SKIP_DEFAULTS
+from experiments.pen_and_paper import SHEET_VALUES, WEIGHT_NAMES, solve
 from plotting import run_script, use_backend
 
 
@@ -94,7 +94,7 @@ def save(figure, out: str, name: str, message_stream) -> None:
 
 
 def run_skip_experiment(args: argparse.Namespace) -> None:
-    from lib.deep_chains import run_skip_experiment as run
+    from experiments.deep_chains import run_skip_experiment as run
     from plotting.gradient_flow import plot_skip_experiment
     results = run(args.depth, args.width, args.activation, args.steps, args.lr, args.seed)
     settings = "{} blocks of Linear({w}, {w}) + {}, seed {}, {} steps of lr {:g}".format(

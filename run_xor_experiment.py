@@ -17,18 +17,17 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
+from experiments.flat_parameters import parameter_count
+from experiments.xor_extensions import (accuracy, compare_momentum, compare_scaling, make_quadrant_data, train_lbfgs,
+                                        train_with_sgd)
 from lib.experiments import XOR_INPUTS, XOR_LABELS, backward_pass, make_xor_model, train
-from lib.flat_parameters import parameter_count
 from lib.losses import BCELoss, CrossEntropyLoss
 from lib.utilities import one_hot_encoding
-from lib.xor_experiments import (accuracy, compare_momentum, compare_scaling, make_quadrant_data, train_lbfgs,
-                                 train_with_sgd)
 from plotting import run_script, use_backend, xor_figures
 from plotting.animation import write_training_gif
 
 EXPERIMENTS = ("sheet", "momentum", "scaling", "lbfgs")
-# Per experiment: the values of the options that were not given. The momentum and scaling seeds start from
-# initial weights that can separate all four quadrants (about half of the seeds 0-19 cannot; see the README).
+# Per experiment: the values of the options that were not given.
 DEFAULTS = {
     "sheet": {"seed": 0, "steps": 100, "lr": 1.0, "hidden": 2},
     "momentum": {"seed": 2, "steps": 1000, "lr": 0.1, "hidden": 3},
@@ -154,11 +153,8 @@ def run_scaling(opts: argparse.Namespace, out: str) -> list:
     scaled_columns = np.linalg.norm(runs["scaled"]["initial_gradient"], axis=0)
     standard_columns = np.linalg.norm(runs["standardised"]["initial_gradient"], axis=0)
     ratio = scaled_columns[0] / scaled_columns[1]
-    print("Why: dL/dW = grad^T x, so column d of the first layer's weight gradient grows with input feature d: at the "
-          "start ||dL/dW[:, 1]|| / ||dL/dW[:, 2]|| = {:.0f} with feature 1 x {:g} ({:.1f} standardised), so an lr "
-          "small enough for feature 1's weights ({:g}) barely moves feature 2's, and one that suits feature 2 ({:g}) "
-          "overshoots on feature 1.".format(ratio, SCALE_FACTOR, standard_columns[0] / standard_columns[1],
-                                            runs["scaled, small lr"]["lr"], runs["scaled"]["lr"]))
+    print("First layer's dL/dW at the start: ||column 1|| / ||column 2|| = {:.0f} with feature 1 x {:g}, {:.1f} with "
+          "standardised features.".format(ratio, SCALE_FACTOR, standard_columns[0] / standard_columns[1]))
     return [xor_figures.save(xor_figures.scaling_figure(runs, SCALE_FACTOR), out, "scaling_loss_curves.png")]
 
 

@@ -5,8 +5,9 @@ cd /d "%~dp0"
 python -m pytest %*
 set TESTS=%ERRORLEVEL%
 echo.
-echo pycodestyle --max-line-length=120 .
-python -m pycodestyle --max-line-length=120 .
+rem pycodestyle reads its settings (the line length) from setup.cfg.
+echo pycodestyle .
+python -m pycodestyle .
 set STYLE=%ERRORLEVEL%
 if not "%TESTS%"=="0" goto failed
 if not "%STYLE%"=="0" goto failed

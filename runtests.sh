@@ -6,8 +6,9 @@ PYTHON="${PYTHON:-python}"
 "$PYTHON" -m pytest "$@"
 tests=$?
 echo
-echo "pycodestyle --max-line-length=120 ."
-"$PYTHON" -m pycodestyle --max-line-length=120 . && echo "code style: clean"
+# pycodestyle reads its settings (the line length) from setup.cfg.
+echo "pycodestyle ."
+"$PYTHON" -m pycodestyle . && echo "code style: clean"
 style=$?
 if [ "$tests" -ne 0 ] || [ "$style" -ne 0 ]; then
     echo "runtests: FAILED (pytest exit $tests, pycodestyle exit $style)"

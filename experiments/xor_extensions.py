@@ -9,8 +9,8 @@ import numpy as np
 import scipy.optimize
 from scipy.special import softmax
 
-from lib.activations import ReLU, Sigmoid
 from experiments.flat_parameters import flatten, loss_and_gradient, unflatten
+from lib.activations import ReLU, Sigmoid
 from lib.network import Linear, Sequential
 from lib.network_base import Module
 from lib.optimizers import SGD

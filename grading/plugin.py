@@ -14,8 +14,10 @@ import os
 import pytest
 
 from grading import points
+from grading.tasks import CODE_TASKS
 
-ROOT = os.path.dirname(os.path.abspath(__file__))
+# The exercise's root folder, where lib/ and feedback.md are.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def pytest_addoption(parser):
@@ -29,6 +31,9 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    # One marker per code task: `python -m pytest -m relu_backward` runs the tests of task 2.
+    for task in CODE_TASKS:
+        config.addinivalue_line("markers", "{}: graded tests of task {}, {}".format(task.key, task.number, task.title))
     config.pluginmanager.register(PointsRecorder(config), "exercise3-points")
 
 
@@ -81,8 +86,6 @@ class PointsRecorder:
             self.log(event="result", nodeid=report.nodeid, **outcome)
 
     def rows(self):
-        from grading.tasks import CODE_TASKS
-
         code_rows = {task.key: points.code_task_row(task, self.expected.get(task.key, []), self.outcomes)
                      for task in CODE_TASKS}
         return points.all_rows(code_rows, points.code_style_row(ROOT), points.feedback_row(ROOT))

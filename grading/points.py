@@ -3,6 +3,7 @@
 The tasks and their points come from grading/tasks.py only. A code task earns its points when every test that
 carries its marker passed (no partial credit); bonus points come from checks of the files themselves.
 """
+import configparser
 import os
 import re
 from collections import namedtuple
@@ -14,7 +15,7 @@ from grading.tasks import TASKS, TASKS_BY_KEY, Task
 STUDENT_CODE = ("lib",)
 FEEDBACK_FILE = "feedback.md"
 # The handout carries an untouched copy of feedback.md here, so that a filled-in one can be told apart.
-FEEDBACK_TEMPLATE = os.path.join("tests", "feedback_template.md")
+FEEDBACK_TEMPLATE = os.path.join("grading", "feedback_template.md")
 
 # points: earned (None for tutor-graded tasks); status: "passed", "failed", "not run" or "tutor".
 Row = namedtuple("Row", "task points status detail")
@@ -73,8 +74,19 @@ def python_files(root: str) -> List[str]:
                   os.path.dirname(path) != root)
 
 
+def max_line_length(root: str) -> int:
+    """The longest line allowed: setup.cfg's [pycodestyle] max-line-length, the one place it is set.
+
+    pycodestyle itself reads the same setting when it runs in root (`python -m pycodestyle .`).
+    """
+    parser = configparser.ConfigParser()
+    if not parser.read(os.path.join(root, "setup.cfg"), encoding="utf-8"):
+        raise FileNotFoundError("no setup.cfg in {}: it sets pycodestyle's max-line-length".format(root))
+    return parser.getint("pycodestyle", "max-line-length")
+
+
 def code_style_row(root: str) -> Row:
-    """Bonus: pycodestyle with lines of up to 120 characters finds nothing in the student's files."""
+    """Bonus: pycodestyle, with setup.cfg's line length, finds nothing in the student's files."""
     task = TASKS_BY_KEY["code_style"]
     try:
         import pycodestyle
@@ -82,11 +94,12 @@ def code_style_row(root: str) -> Row:
         return Row(task, 0, "not run", "pycodestyle is not installed (pip install -r requirements.txt)")
     paths = python_files(root)
     # config_file=False: the repository's own settings decide, not a configuration file a student could change.
-    guide = pycodestyle.StyleGuide(max_line_length=120, quiet=True, config_file=False, parse_argv=False)
+    guide = pycodestyle.StyleGuide(max_line_length=max_line_length(root), quiet=True, config_file=False,
+                                   parse_argv=False)
     report = guide.check_files(paths)
     if report.total_errors:
         where = sorted(report.counters.items())
-        detail = "{} problem(s) ({}); run: python -m pycodestyle --max-line-length=120 lib *.py".format(
+        detail = "{} problem(s) ({}); run: python -m pycodestyle lib *.py".format(
             report.total_errors, ", ".join("{} x{}".format(code, count) for code, count in where
                                            if re.match(r"^[EW]\d", code)))
         return Row(task, 0, "failed", detail)

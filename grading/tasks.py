@@ -22,7 +22,7 @@ TASKS = (
     Task("sequential_backward", 5, "Sequential.backward", 1, "code", "Sequential.backward", "lib/network.py"),
     Task("check_gradients", 6, "check_gradients", 1, "code", "check_gradients", "lib/gradient_utilities.py"),
     Task("backward_pass", 7, "backward_pass", 1, "code", "backward_pass", "lib/experiments.py"),
-    Task("code_style", None, "Code style (pycodestyle, 120 columns)", 1, "bonus", None, None),
+    Task("code_style", None, "Code style (pycodestyle)", 1, "bonus", None, None),
     Task("feedback", None, "Feedback (feedback.md filled in)", 1, "bonus", None, None),
     Task("pen_and_paper", None, "Pen and paper (submission.pdf)", 5, "tutor", None, None),
     Task("questions", None, "Questions on the experiments (submission.pdf)", 2, "tutor", None, None),

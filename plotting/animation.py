@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import PillowWriter
 
-from lib.flat_parameters import unflatten
+from experiments.flat_parameters import unflatten
 from plotting.xor_figures import (PROBABILITY_CMAP, RUN_COLOURS, boundary_legend_handles, log_y_axis,
                                   probability_grid, scatter_classes)
 
@@ -18,7 +18,7 @@ def write_training_gif(path: str, model, snapshots: List[np.ndarray], snapshot_s
                        title: str = "", fps: int = 8, resolution: int = 80) -> None:
     """Write a GIF with one frame per snapshot: P(class 1) with its 0.5 contour over the data, and the loss so far.
 
-    snapshots: flat parameter vectors of model (shape (P,) each, see lib.flat_parameters), taken after the
+    snapshots: flat parameter vectors of model (shape (P,) each, see experiments.flat_parameters), taken after the
     steps in snapshot_steps. losses: (steps + 1,), entry k the loss after k steps. x: (N, 2), labels: (N,).
     The model is left at the last snapshot.
     """

@@ -11,7 +11,7 @@ STYLES = {"plain": dict(color="tab:red", marker="o", label="without skips: h ←
 def plot_gradient_norms(ax: plt.Axes, results: Dict) -> None:
     """||dL/dW|| of every block at the initial weights, on a log scale, first block (nearest the input) left.
 
-    results: {"plain": {"gradient_norms": shape (depth,)}, "residual": {...}} from lib.deep_chains.
+    results: {"plain": {"gradient_norms": shape (depth,)}, "residual": {...}} from experiments.deep_chains.
     """
     for name, style in STYLES.items():
         norms = results[name]["gradient_norms"]
@@ -27,13 +27,13 @@ def plot_gradient_norms(ax: plt.Axes, results: Dict) -> None:
 def plot_losses(ax: plt.Axes, results: Dict) -> None:
     """The cross-entropy on the XOR points after each step, on a log scale, for both chains.
 
-    results: {"plain": {"losses": shape (steps + 1,)}, "residual": {...}} from lib.deep_chains.
+    results: {"plain": {"losses": shape (steps + 1,)}, "residual": {...}} from experiments.deep_chains.
     """
     for name, style in STYLES.items():
         losses = results[name]["losses"]
         ax.semilogy(np.arange(len(losses)), losses, color=style["color"], label=style["label"])
     ax.axhline(np.log(2), color="0.5", linestyle=":", linewidth=1)
-    ax.annotate("ln 2 = 0.693: a 50/50 guess for every point", (len(losses) - 1, np.log(2)), xytext=(0, 5),
+    ax.annotate("ln 2 = 0.693", (len(losses) - 1, np.log(2)), xytext=(0, 5),
                 textcoords="offset points", ha="right", va="bottom", color="0.4")
     ax.set_xlabel("gradient-descent step")
     ax.set_ylabel("cross-entropy on the four XOR points")

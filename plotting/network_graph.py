@@ -5,7 +5,7 @@
 
 Every number on the figure is a separate Text artist holding one number. The drawing functions return
 them in a dict keyed by where the number comes from, e.g. ("forward", "z0") or ("gradients", "ws"),
-so that a test can compare the figure with lib.pen_and_paper.solve().
+so that a test can compare the figure with experiments.pen_and_paper.solve().
 """
 from typing import Dict, Tuple
 
@@ -20,7 +20,7 @@ NODE_RADIUS = 0.42
 # Node name -> (x position, label drawn inside). The loss sits at the end of the chain.
 NODES = {"x": (0.0, r"$x$"), "h0": (2.6, r"$h_0$"), "h1": (5.2, r"$h_1$"),
          "y_hat": (7.8, r"$\hat{y}$"), "L": (10.4, r"$L$")}
-# Edge weight -> (from node, to node, curvature); ws bends over h1 as the skip connection.
+# Edge weight -> (from node, to node, bend of the arc); ws bends over h1 as the skip connection.
 EDGES = {"w0": ("x", "h0", 0.0), "w1": ("h0", "h1", 0.0), "w2": ("h1", "y_hat", 0.0), "ws": ("h0", "y_hat", -0.55)}
 # The forward values (z, then h) and backward gradients shown at each unit, top to bottom.
 NODE_VALUES = {"h0": (("z0", r"$z_0$"), ("h0", r"$h_0$")),
@@ -39,7 +39,7 @@ Labels = Dict[Tuple[str, str], plt.Text]
 
 
 def format_number(value: float) -> str:
-    """Four significant digits, no trailing zeros: 0.375, -0.25, 3, 1.234e-05."""
+    """Four significant digits, no trailing zeros: 0.125, -2.5, 3, 1.234e-05."""
     # Adding 0.0 turns -0.0 (e.g. a negative gradient times a closed ReLU) into 0.0, so no "-0" is drawn.
     return "{:.4g}".format(value + 0.0)
 
@@ -62,26 +62,26 @@ def _draw_structure(ax: plt.Axes) -> None:
         ax.text(x, 0.0, text, ha="center", va="center", fontsize=15)
     ax.text((NODES["y_hat"][0] + NODES["L"][0]) / 2, 0.22, r"$|y - \hat{y}|$", ha="center", va="center",
             fontsize=10.5, color="0.35")
-    for start, end, curvature in list(EDGES.values()) + [("y_hat", "L", 0.0)]:
-        ax.add_patch(FancyArrowPatch(*_edge_ends(start, end, curvature),
-                                     connectionstyle="arc3,rad={}".format(curvature), arrowstyle="-|>",
+    for start, end, bend in list(EDGES.values()) + [("y_hat", "L", 0.0)]:
+        ax.add_patch(FancyArrowPatch(*_edge_ends(start, end, bend),
+                                     connectionstyle="arc3,rad={}".format(bend), arrowstyle="-|>",
                                      mutation_scale=16, linewidth=1.4, color="0.25"))
 
 
-def _edge_ends(start: str, end: str, curvature: float) -> Tuple[Tuple[float, float], Tuple[float, float]]:
+def _edge_ends(start: str, end: str, bend: float) -> Tuple[Tuple[float, float], Tuple[float, float]]:
     """Where an edge leaves and enters the node circles: straight edges at the sides, the curved one higher up."""
     x0, x1 = NODES[start][0], NODES[end][0]
-    if curvature == 0:
+    if bend == 0:
         return (x0 + NODE_RADIUS, 0.0), (x1 - NODE_RADIUS, 0.0)
     dx, dy = NODE_RADIUS * np.cos(SKIP_ANGLE), NODE_RADIUS * np.sin(SKIP_ANGLE)
     return (x0 + dx, dy), (x1 - dx, dy)
 
 
 def _edge_label_position(weight: str) -> Tuple[float, float]:
-    start, end, curvature = EDGES[weight]
-    (x0, y0), (x1, _) = _edge_ends(start, end, curvature)
-    # arc3 puts the Bezier control point curvature * chord off the chord's middle; the curve peaks halfway there.
-    return (x0 + x1) / 2, y0 - curvature * (x1 - x0) / 2
+    start, end, bend = EDGES[weight]
+    (x0, y0), (x1, _) = _edge_ends(start, end, bend)
+    # arc3 puts the Bezier control point bend * chord off the chord's middle; the curve peaks halfway there.
+    return (x0 + x1) / 2, y0 - bend * (x1 - x0) / 2
 
 
 def _draw_numbers(ax: plt.Axes, labels: Labels, forward: Dict, weights: Dict, forward_key: str,
@@ -113,7 +113,7 @@ def draw_forward_backward(ax: plt.Axes, inputs: Dict, result: Dict) -> Labels:
     """Draw the network with its forward values and, in a second colour, its gradients.
 
     inputs: {"x", "y", "w0", "w1", "w2", "ws", "lr"}, the values solve() was called with.
-    result: what lib.pen_and_paper.solve(**inputs) returned.
+    result: what experiments.pen_and_paper.solve(**inputs) returned.
     Returns the Text artists of every number drawn, keyed like ("forward", "z0") or ("gradients", "w0").
     """
     labels = {}

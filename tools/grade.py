@@ -32,8 +32,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
-from tests import points  # noqa: E402  (after the repository root is on sys.path)
-from tests.tasks import CODE_TASKS, TASKS  # noqa: E402
+from grading import points  # noqa: E402  (after the repository root is on sys.path)
+from grading.tasks import CODE_TASKS, TASKS  # noqa: E402
 from tools import handout, testrun  # noqa: E402
 from tools.gaps import GapError, find_gaps, gap_bodies, without_gap_bodies  # noqa: E402
 

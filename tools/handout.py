@@ -1,4 +1,5 @@
-"""The student's handout as files in memory: the manifest's files, gap bodies cut, instructor-only text removed.
+"""The student's handout as files in memory: the manifest's files, gap bodies cut, the README's instructor section
+dropped.
 
 tools/make_handout.py writes it to a folder; tools/grade.py compares submissions with it.
 """
@@ -15,14 +16,16 @@ MANIFEST = os.path.join(REPO, "tools", "handout_manifest.txt")
 
 # Refused in the handout even if the manifest names them: the instructor's world.
 NEVER_IN_HANDOUT = ("tools/", "tests/hidden/", "solutions/", "benchmarks/", ".ci/", ".github/workflows/ci.yml",
-                    "requirements-dev.txt")
+                    "requirements-dev.txt", "docs/")
+# ... except these, which the manifest names one by one.
+ALLOWED_UNDER_NEVER = ("tools/handout_files/", "docs/figures/")
 
-INSTRUCTOR_START = "<!-- instructor-only:start -->"
-INSTRUCTOR_END = "<!-- instructor-only:end -->"
+# The last section of the master's README.md, which the handout's README.md leaves out.
+INSTRUCTOR_SECTION = "## For instructors"
 
 
 class HandoutError(ValueError):
-    """The manifest, a gap marker or an instructor-only block is wrong; the message says where."""
+    """The manifest, a gap marker or the README's instructor section is wrong; the message says where."""
 
 
 def read_manifest(repo: str = REPO, manifest: str = MANIFEST) -> List[Tuple[str, str]]:
@@ -48,13 +51,10 @@ def read_manifest(repo: str = REPO, manifest: str = MANIFEST) -> List[Tuple[str,
                 raise HandoutError("{}:{}: '{}' matches no file (mark it with '? ' if it may be missing)"
                                    .format(manifest, number, entry))
             for source, destination in found:
-                for banned in NEVER_IN_HANDOUT:
-                    if destination.startswith(banned) or destination == banned.rstrip("/"):
+                for path in (source, destination):
+                    if _instructor_only(path):
                         raise HandoutError("{}:{}: '{}' is instructor-only and never goes into the handout"
-                                           .format(manifest, number, destination))
-                    if source.startswith(banned) and not source.startswith("tools/handout_files/"):
-                        raise HandoutError("{}:{}: '{}' is instructor-only and never goes into the handout"
-                                           .format(manifest, number, source))
+                                           .format(manifest, number, path))
                 pairs.append((source, destination))
     destinations = [destination for _, destination in pairs]
     duplicates = sorted({d for d in destinations if destinations.count(d) > 1})
@@ -63,25 +63,26 @@ def read_manifest(repo: str = REPO, manifest: str = MANIFEST) -> List[Tuple[str,
     return pairs
 
 
-def strip_instructor_blocks(text: str, path: str) -> str:
-    """Markdown without the lines from INSTRUCTOR_START to INSTRUCTOR_END (both included)."""
-    kept, opened = [], None
-    for number, line in enumerate(text.splitlines(keepends=True), start=1):
-        stripped = line.strip()
-        if stripped == INSTRUCTOR_START:
-            if opened is not None:
-                raise HandoutError("{}:{}: instructor-only block opened again inside the one from line {}"
-                                   .format(path, number, opened))
-            opened = number
-        elif stripped == INSTRUCTOR_END:
-            if opened is None:
-                raise HandoutError("{}:{}: instructor-only:end without a start".format(path, number))
-            opened = None
-        elif opened is None:
-            kept.append(line)
-    if opened is not None:
-        raise HandoutError("{}:{}: instructor-only:start without an end".format(path, opened))
-    return re.sub(r"\n{3,}", "\n\n", "".join(kept))
+def _instructor_only(path: str) -> bool:
+    if path.startswith(ALLOWED_UNDER_NEVER):
+        return False
+    return any(path.startswith(banned) or path == banned.rstrip("/") for banned in NEVER_IN_HANDOUT)
+
+
+def student_readme(text: str, path: str = "README.md") -> str:
+    """The master's README without its last section, INSTRUCTOR_SECTION (the pointer to docs/instructor.md).
+
+    That section must be there, once, and be the last one: nothing after it could be told from instructor text.
+    """
+    lines = text.splitlines(keepends=True)
+    starts = [index for index, line in enumerate(lines) if line.rstrip() == INSTRUCTOR_SECTION]
+    if len(starts) != 1:
+        raise HandoutError("{}: expected one '{}' section, found {}".format(path, INSTRUCTOR_SECTION, len(starts)))
+    later = [index for index in range(starts[0] + 1, len(lines)) if re.match(r"^#{1,2} ", lines[index])]
+    if later:
+        raise HandoutError("{}:{}: '{}' must be the README's last section".format(path, later[0] + 1,
+                                                                                  INSTRUCTOR_SECTION))
+    return "".join(lines[:starts[0]]).rstrip("\n") + "\n"
 
 
 def build_handout(repo: str = REPO, manifest: str = MANIFEST, cut: bool = True) -> "OrderedDict[str, bytes]":
@@ -96,8 +97,8 @@ def build_handout(repo: str = REPO, manifest: str = MANIFEST, cut: bool = True) 
                 content = (cut_gaps(text, source) if cut else text).encode("utf-8")
             except GapError as error:
                 raise HandoutError(str(error))
-        elif destination.endswith(".md"):
-            content = strip_instructor_blocks(content.decode("utf-8"), source).encode("utf-8")
+        elif source == "README.md":
+            content = student_readme(content.decode("utf-8"), source).encode("utf-8")
         files[destination] = content
     return files
 

@@ -10,7 +10,7 @@ Only the files that tools/handout_manifest.txt lists go in. In every Python file
 
 Before writing, it proves the handout works, in temporary copies: the reference solution passes every
 graded test (hidden ones too); with the gaps cut, every graded test fails with its gap's not-implemented
-message; the handout's tests collect without errors; and pycodestyle finds nothing at 120 columns.
+message; the handout's tests collect without errors; and pycodestyle finds nothing (with setup.cfg's line length).
 """
 import argparse
 import os
@@ -24,7 +24,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
-from tests.tasks import CODE_TASKS, TASK_BY_GAP  # noqa: E402  (after the repository root is on sys.path)
+from grading import points  # noqa: E402  (after the repository root is on sys.path)
+from grading.tasks import CODE_TASKS, TASK_BY_GAP  # noqa: E402  (after the repository root is on sys.path)
 from tools import handout, testrun  # noqa: E402
 
 HIDDEN_TESTS = os.path.join("tests", "hidden")
@@ -45,13 +46,13 @@ def copy_hidden_tests(target: str) -> None:
 
 
 def check_gap_names(files: dict) -> None:
-    """Every task of tests/tasks.py has its gap, in its file, and there are no other gaps."""
+    """Every task of grading/tasks.py has its gap, in its file, and there are no other gaps."""
     found = handout.gaps_by_name(files)
     expected = {task.gap: task.file for task in CODE_TASKS}
     problems = ["gap {} of task {} should be in {}, found {}".format(gap, TASK_BY_GAP[gap].number, path,
                                                                      found.get(gap, "nowhere"))
                 for gap, path in expected.items() if found.get(gap) != path]
-    problems += ["{}: gap {} belongs to no task of tests/tasks.py".format(path, gap)
+    problems += ["{}: gap {} belongs to no task of grading/tasks.py".format(path, gap)
                  for gap, path in found.items() if gap not in expected]
     if problems:
         raise handout.HandoutError("; ".join(problems))
@@ -134,8 +135,8 @@ def pycodestyle_problems(root: str) -> list:
                     os.path.relpath(self.filename, root), line_number, offset + 1, text))
             return code
 
-    guide = pycodestyle.StyleGuide(max_line_length=120, quiet=True, config_file=False, parse_argv=False,
-                                   reporter=Report)
+    guide = pycodestyle.StyleGuide(max_line_length=points.max_line_length(root), quiet=True, config_file=False,
+                                   parse_argv=False, reporter=Report)
     guide.check_files(paths)
     return problems
 

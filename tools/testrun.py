@@ -21,7 +21,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
-from tests.tasks import CODE_TASKS  # noqa: E402  (the repository root must be importable first)
+from grading.tasks import CODE_TASKS  # noqa: E402  (the repository root must be importable first)
 
 # collected: {node id: task key}; outcomes: {node id: {"outcome", "message"}}; running: the node id that
 # started last without a result (the one a crash or hang happened in); errors: collection errors.

@@ -1,8 +1,8 @@
-"""feedback.md is the sheet's template, and the bonus check (tests/points.py) tells it apart from a filled-in copy.
+"""feedback.md is the sheet's template, and the bonus check (grading/points.py) tells it apart from a filled-in copy.
 
 "Still the template" means: a `## ` question whose text (HTML comments removed, white space squeezed) is empty
 or equal to the template's, i.e. the placeholder line. The handout ships an untouched copy of feedback.md as
-tests/feedback_template.md (tools/handout_manifest.txt), and points.feedback_row compares with that copy.
+grading/feedback_template.md (tools/handout_manifest.txt), and points.feedback_row compares with that copy.
 """
 import re
 import shutil
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import points
+from grading import points
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FEEDBACK = REPO_ROOT / "feedback.md"
@@ -31,7 +31,7 @@ def answer(text: str, question: str, reply: str) -> str:
 @pytest.fixture
 def submission(tmp_path):
     """A student's folder: the handout's untouched template copy; the test writes feedback.md into it."""
-    (tmp_path / "tests").mkdir()
+    (tmp_path / "grading").mkdir()
     shutil.copyfile(str(FEEDBACK), str(tmp_path / points.FEEDBACK_TEMPLATE))
     return tmp_path
 

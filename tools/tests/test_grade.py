@@ -13,8 +13,8 @@ import zipfile
 
 import pytest
 
-from tests import points
-from tests.tasks import CODE_TASKS, TASKS_BY_KEY
+from grading import points
+from grading.tasks import CODE_TASKS, TASKS_BY_KEY
 from tools import handout
 from tools.gaps import fill_gaps, gap_bodies
 
@@ -213,8 +213,8 @@ def test_gradescope_autograder_writes_results_json(tmp_path):
 
 def test_feedback_bonus_needs_every_answer_in_own_words(tmp_path):
     template = "# Feedback\n\n## Major problems?\n\n<!-- your answer -->\n\n## Helpful?\n\nYes / no\n"
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "tests" / "feedback_template.md").write_text(template)
+    (tmp_path / "grading").mkdir()
+    (tmp_path / "grading" / "feedback_template.md").write_text(template)
     (tmp_path / "feedback.md").write_text(template)
     assert points.feedback_row(str(tmp_path)).points == 0
     (tmp_path / "feedback.md").write_text(template.replace("<!-- your answer -->", "None, thanks."))
@@ -228,6 +228,7 @@ def test_feedback_bonus_needs_every_answer_in_own_words(tmp_path):
 def test_code_style_bonus_looks_at_lib_and_root_scripts(tmp_path):
     (tmp_path / "lib").mkdir()
     (tmp_path / "lib" / "a.py").write_text("x = 1\n")
+    (tmp_path / "setup.cfg").write_text("[pycodestyle]\nmax-line-length = 120\n")
     (tmp_path / "run_me.py").write_text("y = 2\n")
     assert points.code_style_row(str(tmp_path)).points == 1
     (tmp_path / "run_me.py").write_text("y = [" + "1, " * 60 + "]\n")

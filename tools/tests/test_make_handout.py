@@ -1,4 +1,4 @@
-"""tools/make_handout.py and its parts: gap markers, the manifest, instructor-only blocks, the whole run."""
+"""tools/make_handout.py and its parts: gap markers, the manifest, the student README, the whole run."""
 import json
 import os
 import subprocess
@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.tasks import CODE_TASKS
+from grading.tasks import CODE_TASKS
 from tools import handout, make_handout
 from tools.gaps import GapError, cut_gaps, fill_gaps, find_gaps, gap_bodies, without_gap_bodies
 
@@ -58,17 +58,18 @@ def test_malformed_markers_stop_with_file_and_line(source, line, reason):
         find_gaps(source.format(s=START, e=END), "lib/bad.py")
 
 
-def test_instructor_only_blocks_are_stripped_and_checked():
-    text = "intro\n<!-- instructor-only:start -->\nsecret\n<!-- instructor-only:end -->\nend\n"
-    assert handout.strip_instructor_blocks(text, "README.md") == "intro\nend\n"
-    with pytest.raises(handout.HandoutError, match=r"^README\.md:2: .*without an end"):
-        handout.strip_instructor_blocks("a\n<!-- instructor-only:start -->\nb\n", "README.md")
-    with pytest.raises(handout.HandoutError, match=r"^README\.md:1: .*without a start"):
-        handout.strip_instructor_blocks("<!-- instructor-only:end -->\n", "README.md")
+def test_the_students_readme_is_the_masters_without_its_instructor_section():
+    text = "# Title\n\nintro\n\n## Section\n\nbody\n\n## For instructors\n\nsee docs/instructor.md\n"
+    assert handout.student_readme(text) == "# Title\n\nintro\n\n## Section\n\nbody\n"
+    with pytest.raises(handout.HandoutError, match="expected one '## For instructors' section, found 0"):
+        handout.student_readme("# Title\n\nintro\n")
+    with pytest.raises(handout.HandoutError, match=r"^README\.md:5: .*must be the README's last section"):
+        handout.student_readme("# T\n## For instructors\n\nx\n## Later\n")
 
 
 @pytest.mark.parametrize("entry", ["tools/grade.py", "tests/hidden/*.py", "tools/gaps.py -> lib/gaps.py",
-                                   "lib/network.py -> solutions/network.py"])
+                                   "lib/network.py -> solutions/network.py", "docs/instructor.md",
+                                   "solutions/reference_answers.md -> docs/figures/answers.md"])
 def test_manifest_refuses_instructor_only_files(tmp_path, entry):
     manifest = tmp_path / "manifest.txt"
     manifest.write_text("lib/*.py\n" + entry + "\n")
@@ -94,11 +95,9 @@ def test_every_task_has_its_gap_in_its_file():
 def test_nothing_instructor_only_is_in_the_handout():
     files = handout.build_handout(cut=True)
     for path in files:
-        assert not path.startswith(handout.NEVER_IN_HANDOUT), path
-    assert ".github/workflows/autograding.yml" in files and "conftest.py" in files and "tests/points.py" in files
-    for path, content in files.items():
-        if path.endswith(".md"):
-            assert b"instructor-only" not in content, path
+        assert path.startswith("docs/figures/") or not path.startswith(handout.NEVER_IN_HANDOUT), path
+    assert ".github/workflows/autograding.yml" in files and "conftest.py" in files and "grading/points.py" in files
+    assert not any(path.startswith("tests/hidden") for path in files)
 
 
 @pytest.mark.timeout(120)

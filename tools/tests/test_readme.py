@@ -1,8 +1,8 @@
-"""The README's tables of tasks and points must agree with the points table, tests/tasks.py."""
+"""The README's tables of tasks and points must agree with the points table, grading/tasks.py."""
 import os
 import re
 
-from tests.tasks import CODE_TASKS, TASKS
+from grading.tasks import CODE_TASKS, TASKS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -4,7 +4,7 @@ How numbers are read from the Markdown (the same rules are written at the end of
 - A checked row is a Markdown table row whose first cell is a key in backticks and whose last cell is a
   number: | `gradients.w0` | ... | 0.75 |. Other lines, and lines in fenced code blocks, are ignored.
 - Pen-and-paper keys: `inputs.NAME` is SHEET_VALUES[NAME]; any other key without brackets is a dotted path
-  into run_pen_and_paper.py --json (lib.pen_and_paper.solve(**SHEET_VALUES)); `after_step.PATH` is PATH in
+  into run_pen_and_paper.py --json (experiments.pen_and_paper.solve(**SHEET_VALUES)); `after_step.PATH` is PATH in
   solve() at the updated weights.
 - Experiment keys: `xor[lr=..,steps=..,hidden=..].FIELD` is survey(20 seeds, [lr], steps, hidden) of
   tools/survey_xor_runs.py, `xor_run[seed=..,lr=..].FIELD` one run() of it.
@@ -24,7 +24,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 ANSWERS = REPO_ROOT / "solutions" / "reference_answers.md"
 sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "tools")]
 
-from lib.pen_and_paper import SHEET_VALUES, solve  # noqa: E402
+from experiments.pen_and_paper import SHEET_VALUES, solve  # noqa: E402
 from survey_xor_runs import run, survey  # noqa: E402
 
 ROW = re.compile(r"^\|\s*`(?P<key>[^`]+)`\s*\|.*\|\s*(?P<value>[-+]?\d+(?:\.\d+)?)\s*\|\s*$")

@@ -21,8 +21,8 @@ SCRIPT = str(REPO_ROOT / "run_pen_and_paper.py")
 sys.path.insert(0, str(REPO_ROOT))
 
 import run_pen_and_paper  # noqa: E402  (the repository root is on the path only after the line above)
-from lib.deep_chains import make_deep_chain, run_skip_experiment  # noqa: E402
-from lib.pen_and_paper import SHEET_VALUES, WEIGHT_NAMES  # noqa: E402
+from experiments.deep_chains import make_deep_chain, run_skip_experiment  # noqa: E402
+from experiments.pen_and_paper import SHEET_VALUES, WEIGHT_NAMES  # noqa: E402
 
 OTHER_OPTIONS = ["--x", "2.5", "--y", "10.125", "--w0", "-1.2345", "--w1", "0.3333333", "--ws", "3", "--lr", "0.1"]
 LIVE_RELU_OPTIONS = ["--x", "-2", "--y", "0.7", "--w0", "-0.8", "--w1", "1.5", "--w2", "-0.3", "--ws", "2",
@@ -152,7 +152,7 @@ def test_skip_experiment_shows_the_vanishing_gradient_and_the_cure():
 @pytest.mark.parametrize("script", ["run_pen_and_paper.py", "run_xor_experiment.py"])
 def test_an_empty_gap_ends_a_script_with_one_line_naming_it(tmp_path, script):
     # As in the handout: copy the repository's code, cut the ReLU.backward gap, run the script.
-    for folder in ("lib", "plotting"):
+    for folder in ("lib", "experiments", "plotting"):
         (tmp_path / folder).mkdir()
         for source in (REPO_ROOT / folder).glob("*.py"):
             (tmp_path / folder / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
