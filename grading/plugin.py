@@ -54,7 +54,7 @@ class PointsRecorder:
 
     def pytest_collectreport(self, report):
         if report.failed:
-            self.log(event="collect_error", nodeid=report.nodeid, message=report.longreprtext[-2000:])
+            self.log(event="collect_error", nodeid=report.nodeid, message=report.longreprtext[:4000])
 
     def pytest_collection_finish(self, session):
         for item in session.items:
@@ -78,7 +78,9 @@ class PointsRecorder:
         if report.when == "call" or report.outcome != "passed":
             # A failure in any phase (set-up, call, tear-down) fails the test; the first one is the message.
             if previous is None or previous["outcome"] == "passed":
-                self.outcomes[report.nodeid] = {"outcome": report.outcome, "message": report.longreprtext[-2000:]}
+                text = report.longreprtext
+                self.outcomes[report.nodeid] = {"outcome": report.outcome, "message": text[:4000],
+                                                "headline": points.headline(text)}
         if report.outcome != "passed" and self.task_of.get(report.nodeid):
             self.failed_tasks.add(self.task_of[report.nodeid])
         if report.when == "teardown":

@@ -14,6 +14,7 @@ from grading.tasks import TASKS, TASKS_BY_KEY, Task
 # The files a student writes: the library and the root scripts (the code-style bonus looks at these).
 STUDENT_CODE = ("lib",)
 FEEDBACK_FILE = "feedback.md"
+HIDDEN_TESTS = "tests/hidden"
 # The handout carries an untouched copy of feedback.md here, so that a filled-in one can be told apart.
 FEEDBACK_TEMPLATE = os.path.join("grading", "feedback_template.md")
 
@@ -30,12 +31,24 @@ def task_of_markers(marker_names: Iterable[str]) -> Optional[Task]:
     return None
 
 
-def headline(message: str, width: int = 160) -> str:
-    """The line of a failure report that says what went wrong: pytest's first 'E ' line, else the first line."""
+# The longest failure line that the points table and results.json show (its head; the rest is cut).
+HEADLINE_WIDTH = 300
+
+
+def headline(message: str, width: int = HEADLINE_WIDTH) -> str:
+    """The line of a failure report that says what went wrong: pytest's first 'E ' line, else the first line.
+
+    The tests write the quantity, the expected and the got into their first line, so its head is kept.
+    """
     lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
     errors = [line[1:].strip() for line in lines if line.startswith("E ")]
     line = errors[0] if errors else (lines[0] if lines else "")
     return line if len(line) <= width else line[:width - 3] + "..."
+
+
+def is_hidden(nodeid: str) -> bool:
+    """Whether a test is one of the hidden tests (tests/hidden/), which students never see."""
+    return nodeid.replace("\\", "/").startswith(HIDDEN_TESTS + "/")
 
 
 def code_task_row(task: Task, expected: List[str], outcomes: Dict[str, dict]) -> Row:
@@ -51,10 +64,16 @@ def code_task_row(task: Task, expected: List[str], outcomes: Dict[str, dict]) ->
         return Row(task, 0, "not run", "none of its {} tests ran".format(len(expected)))
     failed = [nodeid for nodeid in ran if outcomes[nodeid]["outcome"] == "failed"]
     if failed:
-        message = headline(outcomes[failed[0]].get("message", ""))
         passed = sum(outcomes[nodeid]["outcome"] == "passed" for nodeid in ran)
-        return Row(task, 0, "failed", "{} of {} tests failed, {} passed; {}: {}".format(
-            len(failed), len(expected), passed, failed[0].split("::")[-1], message))
+        counts = "{} of {} tests failed, {} passed; ".format(len(failed), len(expected), passed)
+        visible = [nodeid for nodeid in failed if not is_hidden(nodeid)]
+        if not visible:
+            # Its message would tell what the hidden test checks; the student learns only that one failed.
+            return Row(task, 0, "failed", counts + "a hidden test of task {} failed (it uses other shapes and seeds "
+                                                   "than the tests you have)".format(task.number))
+        first = outcomes[visible[0]]
+        message = first.get("headline") or headline(first.get("message", ""))
+        return Row(task, 0, "failed", counts + "{}: {}".format(visible[0].split("::")[-1], message))
     if any(outcomes[nodeid]["outcome"] != "passed" for nodeid in ran):
         return Row(task, 0, "not run", "some of its tests were skipped")
     if len(ran) < len(expected):

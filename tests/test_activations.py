@@ -6,17 +6,53 @@ import numpy as np
 import pytest
 
 from lib.activations import ReLU, Sigmoid, Softmax, Tanh
-from tests.helpers import check_array, numerical_gradient
+from tests.helpers import check_array, numerical_gradient, shape_of
+
+
+def relu_hints(z, grad) -> list:
+    """The results of the common mistakes in ReLU.backward, each with what it means."""
+    return [(grad, "it equals the incoming grad: multiply it by dh/dz, which is 1 where z > 0 and 0 elsewhere"),
+            ((z > 0).astype(float), "it is dh/dz alone: multiply it by the incoming grad (the chain rule)"),
+            (grad * np.maximum(z, 0), "it is grad * h: multiply by the derivative dh/dz, not by h itself"),
+            (grad * (z >= 0), "it passes the gradient at z = 0: take dh/dz = 0 at the kink, as the docstring says")]
+
+
+def check_relu_backward(z, grad, what="ReLU.backward(grad)"):
+    """Run ReLU forward on z and backward with grad; the result must be grad where z > 0 and 0 elsewhere."""
+    relu = ReLU()
+    relu(z)
+    grad_before = grad.copy()
+    got = relu.backward(grad)
+    # backward() must not change its argument: the module before it, or a second path, still needs grad.
+    check_array("ReLU.backward: its argument grad afterwards (must not change)", grad, grad_before,
+                hints=[(np.where(z > 0, grad_before, 0.0), "grad was set to 0 in place where z <= 0: compute a new "
+                        "array instead (grad * mask makes one)")])
+    z64 = z.astype(np.float64)
+    expected = grad * numerical_gradient(lambda: float(np.sum(np.maximum(z64, 0))), z64)
+    expected[z == 0] = 0.0  # at the kink the library takes dh/dz = 0 (central differences would give 1/2)
+    expected = expected.astype(grad.dtype)  # a float32 gradient stays float32
+    check_array("{} for z of shape {}".format(what, shape_of(z)), got, expected, inputs={"z": z, "grad": grad},
+                hints=relu_hints(z, grad))
 
 
 @pytest.mark.relu_backward
 def test_relu_backward_small_numbers():
-    relu = ReLU()
-    z = np.array([[-2.0, -0.5, 0.0, 0.5, 3.0]])
-    relu(z)
-    grad = np.array([[1.0, 2.0, 3.0, 4.0, 5.0]])
-    # dh/dz is 0 for z <= 0 and 1 for z > 0.
-    check_array("ReLU.backward(grad)", relu.backward(grad), [[0.0, 0.0, 0.0, 4.0, 5.0]])
+    z = np.array([[-2.0, -0.5, 0.0, 0.5, 3.0],
+                  [1.0, -1.0, 2.0, 0.0, -3.0]])
+    grad = np.array([[1.0, 2.0, 3.0, 4.0, 5.0],
+                     [-1.0, -2.0, -3.0, -4.0, -5.0]])
+    # dh/dz is 0 for z <= 0 and 1 for z > 0, so dL/dz keeps grad where z > 0.
+    check_relu_backward(z, grad)
+
+
+@pytest.mark.relu_backward
+@pytest.mark.parametrize("shape", [(6,), (3, 4), (2, 3, 4), (1, 2, 2, 3)], ids=lambda shape: "shape {}".format(shape))
+def test_relu_backward_works_for_any_shape(shape):
+    # The docstring promises any shape: an element-wise function has an element-wise backward.
+    rng = np.random.default_rng(len(shape))
+    z = rng.normal(size=shape)
+    z[np.abs(z) < 1e-3] = 0.5  # central differences need a distance from the kink
+    check_relu_backward(z, rng.normal(size=shape))
 
 
 @pytest.mark.relu_backward
@@ -30,19 +66,16 @@ def test_relu_backward_passes_gradient_check():
 @pytest.mark.parametrize("seed", range(3))
 def test_relu_backward_random_shapes_and_gradients(seed):
     rng = np.random.default_rng(seed)
-    shape = tuple(rng.integers(1, 6, size=2))
+    shape = shape_of(np.empty(rng.integers(1, 6, size=2)))
     z = rng.normal(size=shape)
-    z[np.abs(z) < 1e-3] = 0.5  # central differences need a distance from the kink
-    grad = rng.normal(size=shape)
-    relu = ReLU()
-    relu(z)
-    grad_before = grad.copy()
-    got = relu.backward(grad)
-    # backward() must not change its argument: a Residual around the ReLU still needs the original grad.
-    check_array("ReLU.backward: its argument grad afterwards (must not change)", grad, grad_before)
-    # The numerical derivative of forward(), element by element, times the incoming gradient.
-    expected = grad * numerical_gradient(lambda: float(np.sum(np.maximum(z, 0))), z)
-    check_array("ReLU.backward(grad) for z of shape {}".format(shape), got, expected)
+    z[np.abs(z) < 1e-3] = 0.5
+    check_relu_backward(z, rng.normal(size=shape))
+
+
+@pytest.mark.relu_backward
+def test_relu_backward_keeps_float32():
+    z = np.array([[-1.0, 2.0], [0.5, -0.5]], dtype=np.float32)
+    check_relu_backward(z, np.array([[3.0, 4.0], [5.0, 6.0]], dtype=np.float32))
 
 
 @pytest.mark.parametrize("module", [Sigmoid(), Tanh(), Softmax()], ids=repr)

@@ -12,7 +12,7 @@ from tests.modules_for_tests import Affine
 
 
 class FixedGradientLoss(Module):
-    """A stand-in loss whose backward() returns a fixed gradient and counts its calls."""
+    """A stand-in loss whose backward() returns a copy of a fixed gradient and counts its calls."""
 
     def __init__(self, gradient):
         super().__init__()
@@ -24,7 +24,16 @@ class FixedGradientLoss(Module):
 
     def backward(self, grad=None):
         self.backward_calls += 1
-        return self.gradient
+        return self.gradient.copy()
+
+
+def step_hints(before, grad, lr) -> list:
+    """The data after the common mistakes of backward_pass, each with what it means."""
+    return [(before, "the parameters did not change: update each param.data in place (param.data -= ...) or assign "
+                     "param.data = ...; rebinding the loop variable (param = ...) changes nothing. Update after "
+                     "model.backward(), when .grad holds the gradient"),
+            (before + lr * grad, "the step went uphill: subtract lr * grad"),
+            (before - grad, "the step ignores the learning rate: subtract lr * grad")]
 
 
 # ---------------------------------------------------------------- backward_pass (task 7)
@@ -42,10 +51,15 @@ def test_backward_pass_small_numbers():
         fail("backward_pass should call loss_fn.backward() once, it called it {} times"
              .format(loss_fn.backward_calls))
     # dL/ds = sum_n grad_n * x_n = [1, 2], dL/dt = sum_n grad_n = [1, 0]; p <- p - 0.5 * dL/dp.
-    check_array("backward_pass: s.grad", model.s.grad, [1.0, 2.0])
-    check_array("backward_pass: t.grad", model.t.grad, [1.0, 0.0])
-    check_array("backward_pass: s.data after the step", model.s.data, [1.5, -2.0])
-    check_array("backward_pass: t.data after the step", model.t.data, [0.0, 0.5])
+    inputs = {"s before": np.array([2.0, -1.0]), "t before": np.array([0.5, 0.5]), "x": x,
+              "loss_fn.backward()": loss_fn.gradient, "lr": 0.5}
+    check_array("backward_pass: s.grad", model.s.grad, [1.0, 2.0], inputs=inputs,
+                hints=[(np.zeros(2), "s.grad is zero: call model.backward() with the gradient of the loss")])
+    check_array("backward_pass: t.grad", model.t.grad, [1.0, 0.0], inputs=inputs)
+    check_array("backward_pass: s.data after the step", model.s.data, [1.5, -2.0], inputs=inputs,
+                hints=step_hints(np.array([2.0, -1.0]), np.array([1.0, 2.0]), 0.5))
+    check_array("backward_pass: t.data after the step", model.t.data, [0.0, 0.5], inputs=inputs,
+                hints=step_hints(np.array([0.5, 0.5]), np.array([1.0, 0.0]), 0.5))
 
 
 @pytest.mark.backward_pass
@@ -60,14 +74,14 @@ def test_backward_pass_steps_along_the_finite_difference_gradient():
     backward_pass(model, loss_fn, lr=0.1)
     for param, data, gradient in zip(model.parameters(), before, gradients):
         check_array("backward_pass: {}.data after a step with lr = 0.1".format(param.name), param.data,
-                    data - 0.1 * gradient)
+                    data - 0.1 * gradient, hints=step_hints(data, gradient, 0.1))
 
 
 @pytest.mark.backward_pass
 @pytest.mark.parametrize("seed", range(3))
 def test_backward_pass_random_models_and_learning_rates(seed):
     rng = np.random.default_rng(seed)
-    n, d = rng.integers(1, 6, size=2)
+    n, d = (int(size) for size in rng.integers(1, 6, size=2))
     lr = float(rng.uniform(0.01, 2.0))
     model = Affine(rng.normal(size=d), rng.normal(size=d))
     x, gradient = rng.normal(size=(n, d)), rng.normal(size=(n, d))
@@ -78,7 +92,8 @@ def test_backward_pass_random_models_and_learning_rates(seed):
     for param, data, grad in zip(model.parameters(), before, expected_grads):
         where = "{} of shape {}, lr = {:.3f}".format(param.name, (d,), lr)
         check_array("backward_pass: {}.grad".format(where), param.grad, grad)
-        check_array("backward_pass: {}.data after the step".format(where), param.data, data - lr * grad)
+        check_array("backward_pass: {}.data after the step".format(where), param.data, data - lr * grad,
+                    hints=step_hints(data, grad, lr))
 
 
 def test_training_solves_xor():

@@ -12,19 +12,56 @@ from tests.helpers import check_array, numerical_gradient
 
 # ---------------------------------------------------------------- CrossEntropyLoss.backward (task 4)
 
+def cross_entropy_hints(probabilities, targets) -> list:
+    """The results of the common mistakes in CrossEntropyLoss.backward, each with what it means."""
+    n, c = probabilities.shape
+    gradient = probabilities - targets
+    hints = [(gradient, "it is softmax(z) - y without the mean: divide by the batch size N = {}".format(n)),
+             (gradient / c, "it is divided by the number of classes C = {}: divide by the batch size N = {}, the "
+                            "number of rows".format(c, n)),
+             (-gradient / n, "it has the opposite sign: dL/dz = (softmax(z) - y) / N"),
+             (probabilities / n, "it leaves out the targets: dL/dz = (softmax(z) - y) / N")]
+    return hints
+
+
+def check_cross_entropy_backward(loss_fn, expected, what, inputs):
+    probabilities, targets = (np.array(array) for array in loss_fn.input_cache)
+    got = loss_fn.backward()
+    check_array(what, got, expected, inputs=inputs, hints=cross_entropy_hints(probabilities, targets))
+    # A second backward() after the same forward() must give the same result and leave the cache as it was.
+    again = loss_fn.backward()
+    check_array("{}, called a second time after the same forward()".format(what), again, expected,
+                hints=[(expected * 2, "it doubled: backward() must not change the probabilities that forward() "
+                                      "cached; compute a new array instead of changing it in place (-=, /=)")])
+    check_array("CrossEntropyLoss: the probabilities cached by forward() after backward() (must not change)",
+                loss_fn.input_cache[0], probabilities,
+                hints=[(probabilities - targets, "backward() subtracted y from the cached probabilities in place: "
+                                                 "compute a new array instead (probabilities - targets makes one)"),
+                       ((probabilities - targets) / len(probabilities), "backward() changed the cached "
+                        "probabilities in place (-= and /=): compute a new array instead")])
+
+
 @pytest.mark.cross_entropy_backward
 def test_cross_entropy_backward_small_numbers():
     loss_fn = CrossEntropyLoss()
-    # softmax([0, ln 3]) = [1/4, 3/4], softmax([0, 0]) = [1/2, 1/2] and softmax([ln 3, 0]) = [3/4, 1/4].
+    # N = 3 samples, C = 2 classes. softmax([0, ln 3]) = [1/4, 3/4], softmax([0, 0]) = [1/2, 1/2] and
+    # softmax([ln 3, 0]) = [3/4, 1/4].
     logits = np.array([[0.0, np.log(3.0)],
                        [0.0, 0.0],
                        [np.log(3.0), 0.0]])
-    loss_fn(logits, np.array([0, 1, 1]))
+    labels = np.array([0, 1, 1])
+    loss_fn(logits, labels)
     # (softmax(z) - y) / N with y = [[1, 0], [0, 1], [0, 1]] and N = 3.
     expected = [[-0.25, 0.25],
                 [1 / 6, -1 / 6],
                 [0.25, -0.25]]
-    check_array("CrossEntropyLoss.backward()", loss_fn.backward(), expected)
+    check_cross_entropy_backward(loss_fn, expected, "CrossEntropyLoss.backward()",
+                                 {"logits z": logits, "softmax(z)": softmax_of(logits), "labels": labels})
+
+
+def softmax_of(logits):
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
 
 
 @pytest.mark.cross_entropy_backward
@@ -40,15 +77,15 @@ def test_cross_entropy_backward_passes_gradient_check(targets):
 @pytest.mark.parametrize("seed", range(3))
 def test_cross_entropy_backward_random_batches(seed):
     rng = np.random.default_rng(seed)
-    n, c = rng.integers(1, 7), rng.integers(2, 6)
+    n, c = int(rng.integers(1, 7)), int(rng.integers(2, 6))
     logits = rng.normal(scale=3.0, size=(n, c))
     labels = rng.integers(0, c, size=n)
     loss_fn = CrossEntropyLoss()
     expected = numerical_gradient(lambda: loss_fn(logits, labels), logits)
     for name, targets in (("integer labels", labels), ("one-hot targets", one_hot_encoding(labels, c))):
         loss_fn(logits, targets)
-        check_array("CrossEntropyLoss.backward() for logits of shape {} and {}".format((n, c), name),
-                    loss_fn.backward(), expected)
+        check_cross_entropy_backward(loss_fn, expected, "CrossEntropyLoss.backward() for logits of shape {} and {}"
+                                     .format((n, c), name), {"logits z": logits, "labels": labels})
 
 
 @pytest.mark.cross_entropy_backward
@@ -58,7 +95,18 @@ def test_cross_entropy_backward_is_finite_at_extreme_logits():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         got = loss_fn.backward()
-    check_array("CrossEntropyLoss.backward() at logits of +-1000", got, [[0.5, -0.5], [0.0, 0.0]])
+    check_array("CrossEntropyLoss.backward() at logits of +-1000", got, [[0.5, -0.5], [0.0, 0.0]],
+                inputs={"logits z": np.array([[1000.0, -1000.0], [-1000.0, 1000.0]]), "labels": np.array([1, 1])})
+
+
+@pytest.mark.cross_entropy_backward
+def test_cross_entropy_backward_keeps_float32():
+    loss_fn = CrossEntropyLoss()
+    logits = np.array([[0.5, -1.0, 2.0], [1.0, 1.0, 0.0]], dtype=np.float32)
+    loss_fn(logits, np.array([2, 0]))
+    expected = ((softmax_of(logits.astype(np.float64)) - np.eye(3)[[2, 0]]) / 2).astype(np.float32)
+    check_array("CrossEntropyLoss.backward() for float32 logits", loss_fn.backward(), expected, rtol=1e-5,
+                atol=1e-7)
 
 
 # ---------------------------------------------------------------- CrossEntropyLoss, the given part

@@ -6,7 +6,7 @@ import pytest
 
 from lib.activations import Sigmoid, Tanh
 from lib.network import Linear, Sequential
-from tests.helpers import check_array, numerical_gradient
+from tests.helpers import check_array, fail, numerical_gradient
 from tests.modules_for_tests import Affine, MatMul
 
 
@@ -22,22 +22,78 @@ def make_linear(W, b=None) -> Linear:
 
 # ---------------------------------------------------------------- Linear.backward (task 3)
 
+def linear_hints(x, grad, W, n) -> dict:
+    """{quantity: hints} for the common mistakes of Linear.backward, from the closed forms of the docstring."""
+    return {
+        "W.grad": [(x.T @ grad, "it is x^T grad, shape (D, M): dL/dW = grad^T x has the shape (M, D) of W"),
+                   (grad.T @ x / n, "it is divided by the batch size N: Linear sums over the batch; the loss "
+                                    "already took the mean")],
+        "b.grad": [(grad.sum(axis=1), "it is summed over the wrong axis: sum grad over the batch, axis 0"),
+                   (grad, "it is grad itself: sum it over the batch (axis 0) to get shape (M,)"),
+                   (grad.mean(axis=0), "it is the mean over the batch: sum it instead")],
+        "dL/dx": [(x, "it returns x: return dL/dx = grad W")],
+    }
+
+
+def check_linear_backward(layer, x, grad, expected, where=""):
+    """Forward x, backward grad twice; check W.grad, b.grad and dL/dx after the first and the sums after the second."""
+    layer(x)
+    grad_before = grad.copy()
+    grad_x = layer.backward(grad)
+    W = layer.W.data
+    inputs = {"x": x, "grad": grad, "W": W}
+    hints = linear_hints(x, grad, W, len(x))
+    check_array("Linear.backward: its argument grad afterwards (must not change)" + where, grad, grad_before)
+    check_array("Linear.backward: W.grad" + where, layer.W.grad, expected["W.grad"], inputs=inputs,
+                hints=hints["W.grad"])
+    if layer.b is not None:
+        check_array("Linear.backward: b.grad" + where, layer.b.grad, expected["b.grad"], inputs=inputs,
+                    hints=hints["b.grad"])
+    check_array("Linear.backward: the returned dL/dx" + where, grad_x, expected["dL/dx"], inputs=inputs,
+                hints=hints["dL/dx"])
+    # backward() adds into .grad (+=), so that the gradients of several backward passes add up.
+    layer(x)
+    layer.backward(grad)
+    overwritten = "it holds the gradient of one backward(), not the sum of both: add into .grad (+=), do not " \
+                  "overwrite it (=)"
+    check_array("Linear.backward: W.grad after a second backward() (the two must add up)" + where, layer.W.grad,
+                2 * expected["W.grad"], hints=[(expected["W.grad"], overwritten)])
+    if layer.b is not None:
+        check_array("Linear.backward: b.grad after a second backward() (the two must add up)" + where,
+                    layer.b.grad, 2 * expected["b.grad"], hints=[(expected["b.grad"], overwritten)])
+
+
 @pytest.mark.linear_backward
 def test_linear_backward_small_numbers():
+    # N = 4 samples, D = 3 inputs, M = 2 outputs: every mix-up of N, D and M gives another shape.
     layer = make_linear(W=[[1.0, 2.0, 3.0],
                            [4.0, 5.0, 6.0]], b=[0.5, -0.5])
     x = np.array([[1.0, 0.0, -1.0],
-                  [2.0, 1.0, 0.0]])
+                  [2.0, 1.0, 0.0],
+                  [0.0, 1.0, 2.0],
+                  [1.0, -1.0, 1.0]])
     grad = np.array([[1.0, -1.0],
-                     [0.0, 2.0]])
-    layer(x)
-    grad_x = layer.backward(grad)
-    # dL/dW = grad^T x, dL/db = sum over the batch of grad, dL/dx = grad W.
-    check_array("Linear.backward: W.grad", layer.W.grad, [[1.0, 0.0, -1.0],
-                                                          [3.0, 2.0, 1.0]])
-    check_array("Linear.backward: b.grad", layer.b.grad, [1.0, 1.0])
-    check_array("Linear.backward: the returned dL/dx", grad_x, [[-3.0, -3.0, -3.0],
-                                                                [8.0, 10.0, 12.0]])
+                     [0.0, 2.0],
+                     [3.0, 0.0],
+                     [-1.0, 1.0]])
+    # dL/dW = grad^T x (M, D), dL/db = the sum of grad over the batch (M,), dL/dx = grad W (N, D).
+    expected = {"W.grad": [[0.0, 4.0, 4.0],
+                           [4.0, 1.0, 2.0]],
+                "b.grad": [3.0, 2.0],
+                "dL/dx": [[-3.0, -3.0, -3.0],
+                          [8.0, 10.0, 12.0],
+                          [3.0, 6.0, 9.0],
+                          [3.0, 3.0, 3.0]]}
+    check_linear_backward(layer, x, grad, {key: np.array(value) for key, value in expected.items()})
+
+
+@pytest.mark.linear_backward
+def test_linear_backward_without_bias_small_numbers():
+    layer = make_linear(W=[[2.0, -1.0]])
+    x = np.array([[1.0, 2.0], [3.0, -1.0], [0.0, 1.0]])
+    grad = np.array([[1.0], [2.0], [-1.0]])
+    expected = {"W.grad": np.array([[7.0, -1.0]]), "dL/dx": np.array([[2.0, -1.0], [4.0, -2.0], [-2.0, 1.0]])}
+    check_linear_backward(layer, x, grad, expected, " (a layer without bias, b is None)")
 
 
 @pytest.mark.linear_backward
@@ -51,7 +107,7 @@ def test_linear_backward_passes_gradient_check(bias):
 @pytest.mark.parametrize("seed", range(3))
 def test_linear_backward_random_shapes_accumulates(seed):
     rng = np.random.default_rng(seed)
-    n, d, m = rng.integers(1, 6, size=3)
+    n, d, m = (int(size) for size in rng.integers(1, 6, size=3))
     layer = Linear(d, m, rng=rng)
     x, grad = rng.normal(size=(n, d)), rng.normal(size=(n, m))
 
@@ -60,22 +116,18 @@ def test_linear_backward_random_shapes_accumulates(seed):
         return float(np.sum(grad * layer(x)))
 
     expected = {"W.grad": numerical_gradient(weighted_output, layer.W.data),
-                "b.grad": numerical_gradient(weighted_output, layer.b.data)}
-    expected_x = numerical_gradient(lambda: float(np.sum(grad * layer(x))), x)
-    layer(x)
-    grad_before = grad.copy()
-    grad_x = layer.backward(grad)
-    where = "Linear({}, {}) on x of shape {}".format(d, m, (n, d))
-    check_array("Linear.backward: its argument grad afterwards (must not change), " + where, grad, grad_before)
-    check_array("Linear.backward: W.grad, " + where, layer.W.grad, expected["W.grad"])
-    check_array("Linear.backward: b.grad, " + where, layer.b.grad, expected["b.grad"])
-    check_array("Linear.backward: the returned dL/dx, " + where, grad_x, expected_x)
-    # backward() adds into .grad (+=), so that gradients of several passes accumulate.
-    layer.backward(grad)
-    check_array("Linear.backward: W.grad after a second backward() (must add up, +=)", layer.W.grad,
-                2 * expected["W.grad"])
-    check_array("Linear.backward: b.grad after a second backward() (must add up, +=)", layer.b.grad,
-                2 * expected["b.grad"])
+                "b.grad": numerical_gradient(weighted_output, layer.b.data),
+                "dL/dx": numerical_gradient(weighted_output, x)}
+    check_linear_backward(layer, x, grad, expected, ", Linear({}, {}) on x of shape {}".format(d, m, (n, d)))
+
+
+@pytest.mark.linear_backward
+def test_linear_backward_keeps_float32():
+    rng = np.random.default_rng(9)
+    layer = Linear(3, 2, dtype=np.float32, rng=rng)
+    x, grad = rng.normal(size=(4, 3)).astype(np.float32), rng.normal(size=(4, 2)).astype(np.float32)
+    expected = {"W.grad": grad.T @ x, "b.grad": grad.sum(axis=0), "dL/dx": grad @ layer.W.data}
+    check_linear_backward(layer, x, grad, expected, " (a float32 layer)")
 
 
 # ---------------------------------------------------------------- Linear, the given part
@@ -110,6 +162,15 @@ def test_linear_initialisation_is_reproducible_with_rng():
 
 # ---------------------------------------------------------------- Sequential.backward (task 5)
 
+def check_modules_unchanged(model, modules):
+    """Sequential.backward must leave model.modules as they were: the next forward() goes through them in order."""
+    if list(model.modules) != modules:
+        fail("Sequential.backward changed the order of self.modules to {}, expected {} as before"
+             "\nhint: self.modules.reverse() reverses the list in place, so the next forward() runs backwards; "
+             "reversed(self.modules) goes through it last first without changing it".format(
+                 [repr(m) for m in model.modules], [repr(m) for m in modules]))
+
+
 @pytest.mark.sequential_backward
 def test_sequential_backward_small_numbers_in_reverse_order():
     calls = []
@@ -119,8 +180,10 @@ def test_sequential_backward_small_numbers_in_reverse_order():
     model(np.array([[1.0, 1.0]]))
     got = model.backward(np.array([[1.0, 3.0]]))
     if calls != ["second", "first"]:
-        pytest.fail("Sequential.backward called backward() of the modules in the order {}, expected {}"
-                    .format(calls, ["second", "first"]), pytrace=False)
+        fail("Sequential.backward called backward() of the modules in the order {}, expected {}{}".format(
+            calls, ["second", "first"], "\nhint: go through the modules last first: reversed(self.modules)"
+            if calls == ["first", "second"] else ""))
+    check_modules_unchanged(model, [first, second])
     # dL/dx = grad B^T A^T: first [1, 3] B^T = [3, 1], then [3, 1] A^T = [5, 1].
     check_array("Sequential.backward: the returned dL/dx", got, [[5.0, 1.0]])
 
@@ -149,6 +212,7 @@ def test_sequential_backward_random_chains(seed):
                        for p in model.parameters()]
     model(x)
     got = model.backward(grad)
+    check_modules_unchanged(model, modules)
     where = "a chain of {} modules".format(len(modules))
     check_array("Sequential.backward: the returned dL/dx for " + where, got, expected_x)
     for index, (param, expected) in enumerate(zip(model.parameters(), expected_params)):

@@ -67,7 +67,8 @@ def read_log(path: str) -> LogResult:
                     running = event.get("nodeid")
                 elif kind == "result":
                     outcomes[event["nodeid"]] = {"outcome": event.get("outcome", "failed"),
-                                                 "message": event.get("message", "")}
+                                                 "message": event.get("message", ""),
+                                                 "headline": event.get("headline", "")}
                     if running == event["nodeid"]:
                         running = None
                 elif kind == "collect_error":
