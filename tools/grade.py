@@ -1,28 +1,34 @@
-"""Grade student submissions of exercise 3 with this repository's tests, on copies the students cannot rig.
+"""Grade student submissions of exercise 3: the grade of record, which no submission can forge.
 
     python tools/grade.py SUBMISSION_DIR [SUBMISSION_DIR ...] [--jobs N] [--csv FILE] [--json FILE]
-    python tools/grade.py clones/*/ --jobs 4 --csv grades.csv      # a class, one folder per student
+    python tools/grade.py clones/*/ --jobs 2 --csv grades.csv      # a class, one folder per student
 
-For each submission, in a scratch copy (the submission itself is never changed):
-  1. integrity: the code outside the gaps is compared with the handout's, and files that change how Python
-     or pytest start (conftest.py, sitecustomize.py, *.pth, pytest.ini, pyproject.toml, ...) are reported;
-  2. the student's tests, conftest.py files and pytest and pycodestyle settings are replaced by this
-     repository's, and the hidden tests (tests/hidden/) are added;
-  3. the graded tests run in child processes with a per-test timeout and limits on CPU time and memory;
-     a crash, exit or hang costs the task of the test it happened in, and the run goes on with the rest;
-  4. a code task earns its points when all of its tests pass; the bonus checks run here, not in the child.
-The score comes from a log that the points plugin writes test by test, never from what the tests print.
-Exit code 0 whenever grading ran, whatever the scores; 2 for wrong arguments.
+For each submission:
+  1. read: the submission is listed and read without following links, opening FIFOs or devices, or reading more
+     than 1 MB of a file (tools/submission.py); virtual environments, version control and caches are skipped;
+  2. rebuild: the graded tree is this repository's handout with only the student's gap bodies spliced in, their
+     feedback.md, and the hidden tests (tools/rebuild.py). Nothing else of the submission is used; what differs
+     elsewhere is reported as an integrity finding for a tutor;
+  3. police: every gap body is checked against the policy of tools/gap_policy.py before anything runs; a gap that
+     breaks it is not run, its task scores 0 and the report names the gap, the line and the construct;
+  4. isolate: the graded tests run in a sandbox (tools/sandbox.py: bubblewrap, else a separate unprivileged user;
+     without either, grading needs --no-sandbox and every report says so), with a per-test timeout and limits
+     on CPU time, memory, file size and processes. A crash, exit or hang costs the task of the test it happened
+     in; the run goes on with the rest. No process of a run survives it;
+  5. score: a code task earns its points when all of its tests pass, read from the log the points plugin writes
+     test by test (never from what the tests print); the bonus checks run here, on the rebuilt tree.
+Results (terminal, --csv, --json) are written after every sandboxed process has ended. Text that student code
+controls is cut to 300 characters in them, and a hidden test's failure shows only that a hidden test failed.
+Exit code 0 whenever grading ran, whatever the scores; 2 for wrong arguments or when no sandbox can run.
 """
 import argparse
 import csv
-import difflib
 import json
 import os
-import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -34,20 +40,8 @@ if REPO not in sys.path:
 
 from grading import points  # noqa: E402  (after the repository root is on sys.path)
 from grading.tasks import CODE_TASKS, TASKS  # noqa: E402
-from tools import handout, testrun  # noqa: E402
-from tools.gaps import GapError, find_gaps, gap_bodies, without_gap_bodies  # noqa: E402
-
-# Copied from this repository over the student's: the tests, the points plugin and the settings.
-TRUSTED_FILES = ("conftest.py", "setup.cfg")
-TRUSTED_FOLDERS = ("tests",)
-# Files that change how Python or pytest start, wherever they are in a submission; the grader deletes them.
-STARTUP_NAMES = ("sitecustomize.py", "usercustomize.py", "pytest.ini", ".pytest.ini", "tox.ini", "pyproject.toml",
-                 "setup.py")
-SKIPPED_WHILE_COPYING = (".git", "__pycache__", ".pytest_cache", ".venv", "venv", "results", "build", ".mypy_cache")
-# Calls in a gap that have no business in a backward pass; a tutor should look at them.
-SUSPICIOUS = re.compile(r"\b(os\._exit|sys\.exit|exit\(|quit\(|subprocess|os\.system|os\.kill|signal\.|open\(|"
-                        r"__import__|importlib|sys\.modules|builtins|pytest|conftest|inspect\.|gc\.|ctypes|"
-                        r"threading|multiprocessing|setattr\(|globals\(|/proc)")
+from tools import handout, rebuild, sandbox as sandboxes, testrun  # noqa: E402
+from tools.submission import read_submission, safe_text  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -60,6 +54,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="seconds one test may take (default: %(default)s)")
     parser.add_argument("--memory-mb", type=int, default=testrun.DEFAULT_LIMITS.memory_mb,
                         help="address space of a test process in MB (default: %(default)s)")
+    parser.add_argument("--sandbox", choices=("auto", "bwrap", "user"), default="auto",
+                        help="bwrap: bubblewrap; user: a separate unprivileged user (needs root); auto: bwrap if "
+                             "it runs here, else user (default: %(default)s)")
+    parser.add_argument("--sandbox-user", default=sandboxes.DEFAULT_USER,
+                        help="the unprivileged user of the separate-user fallback (default: %(default)s)")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="run the tests without a sandbox, as this user; every report says so")
     parser.add_argument("--keep", action="store_true", help="keep the scratch copies and print where they are")
     parser.add_argument("--quiet", action="store_true", help="print only the summary, not each submission's table")
     args = parser.parse_args(argv)
@@ -70,133 +71,57 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def _files(root: str) -> List[str]:
-    """Every file below root, relative with '/' separators, skipping caches and version control."""
-    found = []
-    for directory, subdirectories, names in os.walk(root):
-        subdirectories[:] = sorted(d for d in subdirectories if d not in SKIPPED_WHILE_COPYING)
-        found += [os.path.relpath(os.path.join(directory, name), root).replace(os.sep, "/") for name in sorted(names)]
-    return found
-
-
-def _read(path: str) -> str:
-    with open(path, "rb") as file:
-        return file.read().decode("utf-8", errors="replace")
-
-
 class Grader:
-    def __init__(self, limits: testrun.Limits, keep: bool = False):
+    def __init__(self, limits: testrun.Limits, sandbox: sandboxes.Sandbox, keep: bool = False,
+                 check_policy: bool = True):
+        """check_policy=False runs every gap as it is: only for testing the sandbox on its own."""
         self.limits = limits
+        self.sandbox = sandbox
         self.keep = keep
+        self.check_policy = check_policy
         self.handout = handout.build_handout(cut=True)
         self.workdir = tempfile.mkdtemp(prefix="grade-")
-        self.expected = testrun.collect_graded_tests(REPO, self.workdir, limits)
-        template = os.path.join(REPO, points.FEEDBACK_FILE)
-        self.feedback_template = template if os.path.isfile(template) else None
+        reference = os.path.join(self.workdir, "reference")
+        rebuild.write_tree(self.handout, reference, REPO)
+        self.expected = testrun.collect_graded_tests(reference, self.workdir, limits)
+        self.wanted = [path for path in self.handout if path.endswith(".py")] + [points.FEEDBACK_FILE]
+        # The separate-user sandbox ends all processes of its user after a run: one submission at a time.
+        self.one_at_a_time = threading.Lock() if not sandbox.parallel else None
 
-    # ------------------------------------------------------------ integrity
-    def integrity(self, submission: str) -> List[str]:
-        """What differs from the handout where it should not, and what could change how the tests start."""
-        findings = []
-        present = set(_files(submission))
-        for path, content in self.handout.items():
-            if path.startswith("tests/") or path in TRUSTED_FILES:
-                if path in present and _read(os.path.join(submission, path)).replace("\r\n", "\n") != \
-                        content.decode("utf-8", errors="replace"):
-                    startup = " and changes how pytest starts" if path in TRUSTED_FILES else ""
-                    findings.append("{} differs from the handout{} (the grader uses its own copy)".format(
-                        path, startup))
-                continue
-            if not path.endswith(".py"):
-                continue
-            if path not in present:
-                findings.append("{} is missing".format(path))
-                continue
-            findings += self._compare_code(path, content.decode("utf-8"), _read(os.path.join(submission, path)))
-        for path in sorted(present - set(self.handout)):
-            name = path.rsplit("/", 1)[-1]
-            if name == "conftest.py" or name in STARTUP_NAMES or name.endswith(".pth"):
-                findings.append("{} changes how Python or pytest start (the grader removed it)".format(path))
-            elif path.startswith("tests/"):
-                findings.append("{} is not in the handout (the grader uses its own tests)".format(path))
-            elif name.endswith(".py"):
-                findings.append("{} is a Python file that is not in the handout".format(path))
-        for path in sorted(p for p in present if os.path.islink(os.path.join(submission, p))):
-            findings.append("{} is a symbolic link (not copied)".format(path))
-        return findings
-
-    def _compare_code(self, path: str, expected: str, got: str) -> List[str]:
-        try:
-            got_outside = without_gap_bodies(got, path)
-            bodies = gap_bodies(got, path)
-        except GapError as error:
-            return ["gap markers broken: {}".format(error)]
-        findings = []
-        expected_names = [gap.name for gap in find_gaps(expected, path)]
-        if sorted(bodies) != sorted(expected_names):
-            findings.append("{}: the gaps are {}, the handout has {}".format(path, sorted(bodies), expected_names))
-        expected_outside = without_gap_bodies(expected, path)
-        if got_outside != expected_outside:
-            diff = [line for line in difflib.unified_diff(expected_outside.splitlines(), got_outside.splitlines(),
-                                                          "handout", "submission", n=0, lineterm="")
-                    if not line.startswith(("---", "+++"))]
-            changed = [line for line in diff if line[:1] in "+-"]
-            where = next((line for line in diff if line.startswith("@@")), "")
-            findings.append("{}: code outside the gaps differs from the handout ({} lines, {}: {})".format(
-                path, len(changed), where, changed[0][:100] if changed else ""))
-        for name, lines in bodies.items():
-            for line in lines:
-                match = SUSPICIOUS.search(line)
-                if match and not line.strip().startswith("#"):
-                    findings.append("{}: gap {} uses '{}': a tutor should look at it".format(
-                        path, name, match.group(1)))
-                    break
-        return findings
-
-    # ------------------------------------------------------------ the scratch copy
-    def prepare(self, submission: str, scratch: str) -> None:
-        """Copy the submission (no links, no caches), then put this repository's tests and settings over it."""
-        for path in _files(submission):
-            source = os.path.join(submission, path)
-            name = path.rsplit("/", 1)[-1]
-            if (os.path.islink(source) or name == "conftest.py" or name in STARTUP_NAMES or name.endswith(".pth")
-                    or path.split("/")[0] in TRUSTED_FOLDERS or path in TRUSTED_FILES):
-                continue
-            target = os.path.join(scratch, *path.split("/"))
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            shutil.copyfile(source, target)
-        for name in TRUSTED_FILES:
-            shutil.copyfile(os.path.join(REPO, name), os.path.join(scratch, name))
-        for folder in TRUSTED_FOLDERS:
-            shutil.copytree(os.path.join(REPO, folder), os.path.join(scratch, folder),
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        if self.feedback_template:
-            shutil.copyfile(self.feedback_template, os.path.join(scratch, points.FEEDBACK_TEMPLATE))
-
-    # ------------------------------------------------------------ one submission
     def grade(self, submission: str) -> dict:
+        if self.one_at_a_time is None:
+            return self.grade_now(submission)
+        with self.one_at_a_time:
+            return self.grade_now(submission)
+
+    def grade_now(self, submission: str) -> dict:
         name = os.path.basename(os.path.normpath(submission)) or submission
         started = time.time()
-        result = {"name": name, "path": submission, "rows": None, "integrity": [], "notes": [], "error": None}
+        result = {"name": name, "path": submission, "rows": None, "integrity": [], "policy": [], "notes": [],
+                  "error": None}
         scratch = tempfile.mkdtemp(prefix="submission-", dir=self.workdir)
         try:
-            if not os.path.isdir(submission):
-                raise FileNotFoundError("{} is not a folder".format(submission))
-            result["integrity"] = self.integrity(submission)
-            root = os.path.join(scratch, "repo")
-            os.makedirs(root)
-            self.prepare(submission, root)
-            run = testrun.run_graded_tests(root, self.expected, self.limits, os.path.join(scratch, "runs"))
+            built = rebuild.rebuild(self.handout, read_submission(submission, self.wanted),
+                                    check_policy=self.check_policy)
+            result["integrity"] = built.findings
+            result["policy"] = [gap.message for gap in built.gaps.values() if gap.status == "rejected"]
+            tree = os.path.join(scratch, "tree")
+            rebuild.write_tree(built.files, tree, REPO)
+            not_run = {gap.task.key: gap for gap in built.gaps.values() if gap.status in ("rejected", "missing")}
+            run = testrun.run_graded_tests(tree, self.expected, self.limits, os.path.join(scratch, "runs"),
+                                           sandbox=self.sandbox, skip_tasks=set(not_run))
             result["notes"] = run["notes"]
             code_rows = {}
             for task in CODE_TASKS:
+                if task.key in not_run:
+                    code_rows[task.key] = points.Row(task, 0, "failed", "not run: " + not_run[task.key].message)
+                    continue
                 ids = [nodeid for nodeid, key in self.expected.items() if key == task.key]
                 code_rows[task.key] = points.code_task_row(task, ids, run["outcomes"])
-            # The bonus checks run here, in the grader's process, on the scratch copy.
-            result["rows"] = points.all_rows(code_rows, points.code_style_row(root),
-                                             points.feedback_row(root, self.feedback_template))
+            # The bonus checks run here, in the grader's process, on the rebuilt tree (they only read files).
+            result["rows"] = points.all_rows(code_rows, points.code_style_row(tree), points.feedback_row(tree))
         except Exception as error:  # the submission gets a row with score 0 and the reason
-            result["error"] = "grading failed: {}: {}".format(type(error).__name__, error)
+            result["error"] = "grading failed: {}: {}".format(type(error).__name__, safe_text(error))
             result["traceback"] = traceback.format_exc()
         finally:
             if self.keep:
@@ -214,8 +139,10 @@ class Grader:
 # ---------------------------------------------------------------- output
 
 def score(result: dict) -> int:
-    return points.totals(result["rows"])["code"][0] + points.totals(result["rows"])["bonus"][0] if result["rows"] \
-        else 0
+    if not result["rows"]:
+        return 0
+    total = points.totals(result["rows"])
+    return total["code"][0] + total["bonus"][0]
 
 
 def points_of(result: dict, key: str):
@@ -225,21 +152,30 @@ def points_of(result: dict, key: str):
     return "" if row.points is None else row.points
 
 
-def report_text(result: dict) -> List[str]:
+def report_lines(result: dict, sandbox: sandboxes.Sandbox) -> List[str]:
+    """What a tutor and the student may both read: policy, integrity, notes, and the sandbox if there was none."""
+    lines = []
+    if sandbox.mode == "none":
+        lines.append("Sandbox: " + sandbox.describe())
+    lines += ["Policy: " + safe_text(message) for message in result["policy"]]
+    lines += ["Integrity: " + safe_text(finding) for finding in result["integrity"]]
+    lines += ["Note: " + safe_text(note) for note in result["notes"]]
+    return lines
+
+
+def report_text(result: dict, sandbox: sandboxes.Sandbox) -> List[str]:
     lines = ["== {} ({} s) ==".format(result["name"], result.get("seconds", "?"))]
     if result["error"]:
         lines.append("score 0: " + result["error"])
     else:
         lines += points.format_table(result["rows"])
-    lines += ["integrity: " + finding for finding in result["integrity"]]
-    lines += ["note: " + note for note in result["notes"]]
-    return lines
+    return lines + [line[0].lower() + line[1:] for line in report_lines(result, sandbox)]
 
 
-def gradescope(result: dict) -> dict:
-    extra = {"integrity": result["integrity"], "notes": result["notes"], "name": result["name"]}
-    output = "\n".join(["Integrity: " + finding for finding in result["integrity"]] +
-                       ["Note: " + note for note in result["notes"]])
+def gradescope(result: dict, sandbox: sandboxes.Sandbox) -> dict:
+    extra = {"integrity": result["integrity"], "policy": result["policy"], "notes": result["notes"],
+             "name": result["name"], "sandbox": sandbox.describe()}
+    output = "\n".join(report_lines(result, sandbox))
     if result["error"]:
         extra["error"] = result["error"]
         return {"score": 0, "output": "\n".join(part for part in (result["error"], output) if part),
@@ -247,14 +183,17 @@ def gradescope(result: dict) -> dict:
     return points.gradescope_results(result["rows"], output=output, extra_data=extra)
 
 
-def write_csv(results: List[dict], path: str) -> None:
+def write_csv(results: List[dict], path: str, sandbox: sandboxes.Sandbox) -> None:
     keys = [task.key for task in TASKS]
     with open(path, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
         writer.writerow(["name"] + keys + ["total", "integrity findings", "error"])
         for result in results:
+            # A gap that broke the policy counts as a finding for a tutor (the terminal report and results.json
+            # name it); without a sandbox, every row says so in its error column.
+            error = result["error"] or ("graded without a sandbox" if sandbox.mode == "none" else "")
             writer.writerow([result["name"]] + [points_of(result, key) for key in keys] +
-                            [score(result), len(result["integrity"]), result["error"] or ""])
+                            [score(result), len(result["integrity"]) + len(result["policy"]), safe_text(error)])
 
 
 def summary(results: List[dict]) -> List[str]:
@@ -267,7 +206,7 @@ def summary(results: List[dict]) -> List[str]:
         cells = " ".join("{:>2}".format(points_of(result, key)) for key in keys)
         error = "  " + result["error"] if result["error"] else ""
         lines.append("{:<{}}  {}  {:>5}  {:>8}{}".format(result["name"], width, cells, score(result),
-                                                         len(result["integrity"]), error))
+                                                         len(result["integrity"]) + len(result["policy"]), error))
     return lines
 
 
@@ -275,26 +214,34 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     limits = testrun.DEFAULT_LIMITS._replace(per_test_seconds=args.timeout, memory_mb=args.memory_mb)
     try:
-        grader = Grader(limits, keep=args.keep)
+        sandbox = sandboxes.choose("none" if args.no_sandbox else args.sandbox, limits, args.sandbox_user,
+                                   private=[path for path in args.submissions if os.path.isdir(path)])
+        grader = Grader(limits, sandbox, keep=args.keep)
     except (handout.HandoutError, RuntimeError) as error:
         print("grade: cannot start: {}".format(error), file=sys.stderr)
         return 2
+    print("grade: sandbox: {}".format(sandbox.describe()), file=sys.stderr)
+    jobs = args.jobs if sandbox.parallel else 1
+    if jobs < args.jobs:
+        print("grade: the separate-user sandbox grades one submission at a time (--jobs {} ignored)".format(
+            args.jobs), file=sys.stderr)
     try:
-        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
             results = list(pool.map(grader.grade, args.submissions))
     finally:
         grader.close()
+    # Every sandboxed process has ended by now (each run waits for its own); only now are results written.
     for result in results:
         if not args.quiet:
-            print("\n".join(report_text(result)) + "\n")
+            print("\n".join(report_text(result, sandbox)) + "\n")
         if result.get("traceback"):
             print(result["traceback"], file=sys.stderr)
     print("\n".join(summary(results)))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as file:
-            json.dump(gradescope(results[0]), file, indent=2)
+            json.dump(gradescope(results[0], sandbox), file, indent=2)
     if args.csv:
-        write_csv(results, args.csv)
+        write_csv(results, args.csv, sandbox)
     return 0
 
 

@@ -84,7 +84,7 @@ def prove(files_solution: dict, files_cut: dict, workdir: str) -> list:
         root, args = checks[name]
         log = os.path.join(workdir, name + ".jsonl")
         output = os.path.join(workdir, name + ".txt")
-        verdict = testrun.run_once(root, args, log, limits, output)
+        verdict = testrun.run_once(root, args, log, limits, output, scratch=os.path.join(workdir, name + "-run"))
         with open(output, encoding="utf-8", errors="replace") as file:
             results[name] = (verdict, testrun.read_log(log), file.read()[-2000:])
 

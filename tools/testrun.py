@@ -1,15 +1,16 @@
-"""Running the graded tests of one folder in child processes that student code cannot take down with it.
+"""Running the graded tests of one rebuilt tree in child processes that student code cannot take down with it.
 
-Each run is a separate `python -m pytest` process in its own session, with limits on CPU time, memory and
-file size and a per-test timeout. The points plugin (conftest.py) appends one JSON line per test to a log
-file as the test starts and ends; the score is read from that log, never from what the process prints.
-If a process dies or hangs mid-run, the test it was running fails and a new process runs the tests that
-had not run yet, so a crash costs only the task of the test that crashed.
+Each run is one `python -m pytest` process, started through a sandbox (tools/sandbox.py) with limits on CPU
+time, memory, file size and processes and a per-test timeout. The points plugin (grading/plugin.py) writes one
+JSON line per test, as it starts and as it ends, to a log file that the grader opened and passes down as a file
+descriptor; the score is read from that log, never from what the process prints. If a process dies or hangs
+mid-run, the test it was running fails and a new process runs the tests that had not run yet, so a crash costs
+only the task of the test that crashed. Visible tests run before hidden ones, so that nothing a hidden test gave
+the code can come back in a visible test's message.
 """
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -21,14 +22,16 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
-from grading.tasks import CODE_TASKS  # noqa: E402  (the repository root must be importable first)
+from grading.points import is_hidden  # noqa: E402  (the repository root must be importable first)
+from grading.tasks import CODE_TASKS  # noqa: E402
+from tools import sandbox as sandboxes  # noqa: E402
 
-# collected: {node id: task key}; outcomes: {node id: {"outcome", "message"}}; running: the node id that
-# started last without a result (the one a crash or hang happened in); errors: collection errors.
+# collected: {node id: task key}; outcomes: {node id: {"outcome", "message", "headline"}}; running: the node id
+# that started last without a result (the one a crash or hang happened in); errors: collection errors.
 LogResult = namedtuple("LogResult", "collected outcomes running errors finished")
 
-Limits = namedtuple("Limits", "per_test_seconds run_seconds cpu_seconds memory_mb")
-DEFAULT_LIMITS = Limits(per_test_seconds=10, run_seconds=150, cpu_seconds=150, memory_mb=4096)
+Limits = namedtuple("Limits", "per_test_seconds run_seconds cpu_seconds memory_mb file_mb")
+DEFAULT_LIMITS = Limits(per_test_seconds=10, run_seconds=150, cpu_seconds=150, memory_mb=4096, file_mb=64)
 
 
 def marker_expression() -> str:
@@ -37,7 +40,7 @@ def marker_expression() -> str:
 
 
 def graded_test_files(root: str) -> List[str]:
-    """Test files under root/tests (hidden ones too) that mark at least one test with a task's marker."""
+    """Test files under root/tests that mark a test with a task's marker: the visible ones, then tests/hidden/."""
     pattern = re.compile(r"pytest\.mark\.({})\b".format("|".join(task.key for task in CODE_TASKS)))
     found = []
     for directory, subdirectories, names in os.walk(os.path.join(root, "tests")):
@@ -48,7 +51,7 @@ def graded_test_files(root: str) -> List[str]:
                 with open(path, encoding="utf-8", errors="replace") as file:
                     if pattern.search(file.read()):
                         found.append(os.path.relpath(path, root).replace(os.sep, "/"))
-    return found
+    return sorted(found, key=is_hidden)  # stable: visible files first, each group in walk order
 
 
 def read_log(path: str) -> LogResult:
@@ -60,15 +63,17 @@ def read_log(path: str) -> LogResult:
                     event = json.loads(line)
                 except ValueError:
                     continue  # a line cut short by a crash
+                if not isinstance(event, dict):
+                    continue
                 kind = event.get("event")
                 if kind == "collected":
                     collected.update(event.get("tests", {}))
                 elif kind == "start":
                     running = event.get("nodeid")
-                elif kind == "result":
+                elif kind == "result" and isinstance(event.get("nodeid"), str):
                     outcomes[event["nodeid"]] = {"outcome": event.get("outcome", "failed"),
-                                                 "message": event.get("message", ""),
-                                                 "headline": event.get("headline", "")}
+                                                 "message": str(event.get("message", "")),
+                                                 "headline": str(event.get("headline", ""))}
                     if running == event["nodeid"]:
                         running = None
                 elif kind == "collect_error":
@@ -78,63 +83,41 @@ def read_log(path: str) -> LogResult:
     return LogResult(collected, outcomes, running, errors, finished)
 
 
-def child_environment(scratch: str) -> Dict[str, str]:
-    """A small, fixed environment: no PYTHONPATH or other settings from the caller, one BLAS thread."""
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": scratch, "LANG": "C.UTF-8",
-           "MPLBACKEND": "Agg", "MPLCONFIGDIR": scratch, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-           "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TMPDIR": scratch}
-    if os.environ.get("SYSTEMROOT"):
-        env["SYSTEMROOT"] = os.environ["SYSTEMROOT"]
-    return env
-
-
-def _set_limits(limits: Limits):
-    def apply():
-        import resource
-
-        memory = limits.memory_mb * 1024 * 1024
-        # Printing without end must not fill the disk (RLIMIT_FSIZE). macOS refuses some limits: go on without.
-        for limit, value in ((resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5)),
-                             (resource.RLIMIT_AS, (memory, memory)),
-                             (resource.RLIMIT_FSIZE, (256 * 1024 * 1024, 256 * 1024 * 1024))):
-            try:
-                resource.setrlimit(limit, value)
-            except (ValueError, OSError):
-                pass
-    return apply
-
-
-def pytest_command(log_path: str, limits: Limits, extra: List[str]) -> List[str]:
-    # -I: no current folder on sys.path at start-up and no PYTHON* variables; -B: no .pyc files in the copy.
+def pytest_arguments(log_fd: int, limits: Limits, extra: List[str]) -> List[str]:
+    # -I: no current folder on sys.path at start-up and no PYTHON* variables; -B: no .pyc files.
     return ([sys.executable, "-I", "-B", "-m", "pytest", "-p", "pytest_timeout", "-p", "no:cacheprovider",
              "-c", "setup.cfg", "--rootdir", ".", "-q", "--tb=short", "--no-header", "-W", "ignore",
              "--continue-on-collection-errors", "--timeout", str(limits.per_test_seconds),
-             "--points-log", log_path] + extra)
+             "--points-log-fd", str(log_fd)] + extra)
 
 
-def run_once(root: str, args: List[str], log_path: str, limits: Limits, output_path: str) -> str:
-    """One pytest process in root; returns "finished", "timeout" or "died (...)". Results are in log_path."""
-    command = pytest_command(log_path, limits, args)
-    use_limits = os.name == "posix"
-    with open(output_path, "ab") as output:
-        process = subprocess.Popen(command, cwd=root, env=child_environment(root), stdin=subprocess.DEVNULL,
-                                   stdout=output, stderr=subprocess.STDOUT, start_new_session=use_limits,
-                                   preexec_fn=_set_limits(limits) if use_limits else None)
-        try:
-            process.wait(timeout=limits.run_seconds)
-            verdict = None
-        except subprocess.TimeoutExpired:
-            verdict = "timeout"
-        finally:
-            # Whatever the student code started in the same session goes too.
-            if use_limits:
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            else:
-                process.kill()
-            process.wait()
+def run_once(root: str, args: List[str], log_path: str, limits: Limits, output_path: str,
+             sandbox: Optional[sandboxes.Sandbox] = None, scratch: Optional[str] = None) -> str:
+    """One pytest process on the tree root, in the sandbox; returns "finished", "timeout" or "died (...)".
+
+    The results are in log_path. Every process of the run is gone when this returns.
+    """
+    sandbox = sandbox or sandboxes.Sandbox("none")
+    scratch = scratch or tempfile.mkdtemp(prefix="testrun-")
+    tmp = sandbox.prepare(scratch)
+    env = sandbox.environment(tmp)
+    log_fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        with open(output_path, "ab") as output:
+            process = sandbox.launch(root, scratch, pytest_arguments(log_fd, limits, args), limits, env, output,
+                                     pass_fds=(log_fd,))
+            try:
+                process.wait(timeout=limits.run_seconds)
+                verdict = None
+            except subprocess.TimeoutExpired:
+                verdict = "timeout"
+            finally:
+                # Whatever the run started in its session goes too; the sandbox reaps the rest.
+                sandboxes.kill_group(process)
+                process.wait()
+    finally:
+        os.close(log_fd)
+        sandbox.reap()
     if verdict:
         return verdict
     if process.returncode < 0:
@@ -142,21 +125,29 @@ def run_once(root: str, args: List[str], log_path: str, limits: Limits, output_p
     return "finished" if read_log(log_path).finished else "died (exit code {})".format(process.returncode)
 
 
+def describe(nodeid: str) -> str:
+    """A test's name for a report that students see: a hidden test stays anonymous."""
+    return "a hidden test" if is_hidden(nodeid) else nodeid
+
+
 def run_graded_tests(root: str, expected: Dict[str, str], limits: Limits = DEFAULT_LIMITS,
-                     workdir: Optional[str] = None, stop_task_on_failure: bool = True) -> dict:
+                     workdir: Optional[str] = None, stop_task_on_failure: bool = True,
+                     sandbox: Optional[sandboxes.Sandbox] = None, skip_tasks=()) -> dict:
     """Run the tests `expected` ({node id: task key}) in root until each has a result; returns the outcomes.
 
     A test whose process crashed, exited or hung while it ran fails with that reason; the tests after it
-    run in a new process. Tests of a task that already failed are not run again (no partial credit).
+    run in a new process. Tests of a task that already failed are not run again (no partial credit), and
+    neither are the tests of the tasks in skip_tasks (their gap was not run).
     """
     workdir = workdir or tempfile.mkdtemp(prefix="testrun-")
     os.makedirs(workdir, exist_ok=True)
     outcomes, notes = OrderedDict(), []
-    queue = [list(expected)]  # groups of node ids still to run; split by file if a run never starts
+    ordered = sorted(expected, key=is_hidden)  # visible tests first
+    queue = [ordered]  # groups of node ids still to run; split by file if a run never starts
     attempt = 0
     while queue:
         group = queue.pop(0)
-        failed_tasks = {expected[n] for n, o in outcomes.items() if o["outcome"] != "passed"}
+        failed_tasks = {expected[n] for n, o in outcomes.items() if o["outcome"] != "passed"} | set(skip_tasks)
         todo = [n for n in group if n not in outcomes and
                 not (stop_task_on_failure and expected[n] in failed_tasks)]
         if not todo:
@@ -165,17 +156,19 @@ def run_graded_tests(root: str, expected: Dict[str, str], limits: Limits = DEFAU
         log_path = os.path.join(workdir, "log-{}.jsonl".format(attempt))
         extra = ["--points-grader"] if stop_task_on_failure else []
         started = time.time()
-        verdict = run_once(root, extra + todo, log_path, limits,
-                           os.path.join(workdir, "output-{}.txt".format(attempt)))
+        run_scratch = os.path.join(workdir, "run-{}".format(attempt))
+        os.makedirs(run_scratch)
+        verdict = run_once(root, extra + todo, log_path, limits, os.path.join(workdir, "output-{}.txt".format(attempt)),
+                           sandbox, run_scratch)
         log = read_log(log_path)
         for nodeid, result in log.outcomes.items():
             if nodeid in expected:
                 outcomes[nodeid] = result
         for error in log.errors:
             for nodeid in todo:
-                if nodeid not in outcomes and nodeid.startswith(error["nodeid"] + "::"):
+                if nodeid not in outcomes and nodeid.startswith(str(error.get("nodeid")) + "::"):
                     outcomes[nodeid] = {"outcome": "failed",
-                                        "message": "the test file could not be imported: " + error["message"]}
+                                        "message": "the test file could not be imported: " + str(error.get("message"))}
         if verdict == "finished":
             for nodeid in todo:
                 # Not run although asked for: a task that had failed already, or a test the run never reached.
@@ -183,7 +176,7 @@ def run_graded_tests(root: str, expected: Dict[str, str], limits: Limits = DEFAU
             continue
         reason = {"timeout": "the test run was stopped after {:.0f} s".format(time.time() - started)}.get(
             verdict, "the test process " + verdict)
-        notes.append("run {}: {}{}".format(attempt, reason, " in " + log.running if log.running else ""))
+        notes.append("run {}: {}{}".format(attempt, reason, " in " + describe(log.running) if log.running else ""))
         if log.running and log.running in expected:
             outcomes[log.running] = {"outcome": "failed", "message": "{} during this test".format(reason)}
             queue.insert(0, todo)
@@ -203,10 +196,10 @@ def run_graded_tests(root: str, expected: Dict[str, str], limits: Limits = DEFAU
 
 
 def collect_graded_tests(root: str, workdir: str, limits: Limits = DEFAULT_LIMITS) -> Dict[str, str]:
-    """{node id: task key} of every graded test in root, from a collect-only run of the points plugin."""
+    """{node id: task key} of every graded test in root (our own tree: no sandbox needed to collect it)."""
     log_path = os.path.join(workdir, "collect.jsonl")
     verdict = run_once(root, ["--collect-only", "-m", marker_expression()] + graded_test_files(root), log_path,
-                       limits, os.path.join(workdir, "collect-output.txt"))
+                       limits, os.path.join(workdir, "collect-output.txt"), scratch=os.path.join(workdir, "collect"))
     log = read_log(log_path)
     if verdict != "finished" or log.errors or not log.collected:
         with open(os.path.join(workdir, "collect-output.txt"), encoding="utf-8", errors="replace") as file:

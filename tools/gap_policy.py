@@ -1,0 +1,294 @@
+"""The policy of what the code in a gap may use, checked on its syntax tree (ast) before anything runs.
+
+A backward pass needs arithmetic on arrays, NumPy, the arguments and attributes it is given, loops and a few
+built-in functions. The policy allows that and nothing that reaches outside the computation: the test process
+around it (frames, module dictionaries, the points plugin), files, other modules, the operating system. It is
+an allow-list where it can be (names, imports, attribute assignment) and a deny-list where it must be (attribute
+names, which depend on the object). docs/instructor.md has the same rules as a table; tools/tests/test_gap_policy.py
+tests each one in both directions.
+
+RestrictedPython implements a similar policy, but as a compiler that rewrites attribute access and calls into
+guard functions which must then be supplied at run time; the gaps run inside the library's own modules, with the
+real NumPy, so only a static check fits. This module is that check.
+"""
+import ast
+import importlib
+import types
+import warnings
+from collections import namedtuple
+from typing import Dict, List, Optional
+
+# key: (what is checked, the rule). The keys name the rules in messages, tests and docs/instructor.md.
+RULES = {
+    "underscore": "names and attributes that start with an underscore (__class__, _reset_grads, __import__)",
+    "names": "a name that is not the function's own (arguments, local variables), its module's, or a safe built-in",
+    "builtins": "eval, exec, compile, open, getattr, setattr, delattr, hasattr, globals, locals, vars, dir, type, "
+                "object, super, input, breakpoint, format, memoryview, help, exit, quit",
+    "imports": "an import of anything but numpy (with numpy.linalg, numpy.random, numpy.fft), math, functools and "
+               "itertools; relative imports; import *",
+    "modules": "a module other than those, reached as an attribute (np.lib, np.testing, np.ctypeslib, np.ma, ...)",
+    "attributes": "attributes that read or write files, reach C memory or change NumPy's global state: load, save*, "
+                  "savetxt, loadtxt, genfromtxt, fromfile, fromregex, tofile, dump, dumps, memmap, DataSource, "
+                  "ctypes, cffi, format, format_map, seterr, seterrcall, set_printoptions, info, show_config, mro",
+    "frames": "attributes of frames, generators and code objects (gi_frame, f_back, f_globals, tb_frame, co_code, ...)",
+    "assignment": "assigning to or deleting an attribute other than .grad and .data",
+    "statements": "global, nonlocal, class, async, await and yield",
+}
+
+ALLOWED_IMPORTS = ("numpy", "numpy.linalg", "numpy.random", "numpy.fft", "math", "functools", "itertools")
+BANNED_BUILTINS = frozenset(("eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "hasattr", "globals",
+                             "locals", "vars", "dir", "type", "object", "super", "input", "breakpoint", "format",
+                             "memoryview", "help", "exit", "quit", "classmethod", "staticmethod", "property"))
+SAFE_BUILTINS = frozenset((
+    "abs", "all", "any", "bool", "callable", "chr", "complex", "dict", "divmod", "enumerate", "filter", "float",
+    "frozenset", "hash", "int", "isinstance", "issubclass", "iter", "len", "list", "map", "max", "min", "next",
+    "ord", "pow", "print", "range", "repr", "reversed", "round", "set", "slice", "sorted", "str", "sum", "tuple",
+    "zip", "Ellipsis", "NotImplemented", "ArithmeticError", "AssertionError", "AttributeError", "Exception",
+    "FloatingPointError", "IndexError", "KeyError", "LookupError", "NotImplementedError", "OverflowError",
+    "RuntimeError", "StopIteration", "TypeError", "ValueError", "ZeroDivisionError"))
+BANNED_ATTRIBUTES = frozenset((
+    "load", "loads", "save", "savez", "savez_compressed", "savetxt", "loadtxt", "genfromtxt", "fromfile", "fromregex",
+    "tofile", "dump", "dumps", "memmap", "open_memmap", "DataSource", "ctypes", "cffi", "ctypeslib", "format",
+    "format_map", "seterr", "seterrcall", "setbufsize", "set_printoptions", "info", "show_config", "show_runtime",
+    "get_include", "mro", "lib", "testing"))
+FRAME_PREFIXES = ("f_", "gi_", "cr_", "ag_", "tb_", "co_")
+ASSIGNABLE_ATTRIBUTES = ("grad", "data")
+# Modules known statically, by name, to resolve attribute chains such as np.lib.npyio.
+RESOLVABLE_MODULES = ("numpy", "math", "functools", "itertools", "scipy", "typing")
+
+Violation = namedtuple("Violation", "rule line construct")
+
+
+def _allowed_modules() -> list:
+    return [importlib.import_module(name) for name in ALLOWED_IMPORTS]
+
+
+def module_names(tree: ast.Module) -> Dict[str, object]:
+    """{name: what it is bound to} for every name the module defines at its top level.
+
+    Imports of RESOLVABLE_MODULES are resolved to the real objects, so that np.lib is known to be a module;
+    everything else (the library's own classes and functions) is bound to None.
+    """
+    names = {}
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                root = alias.name.split(".")[0]
+                bound = alias.asname or root
+                names[bound] = _import(alias.name if alias.asname else root)
+        elif isinstance(node, ast.ImportFrom):
+            module = _import(node.module) if node.module and node.level == 0 else None
+            for alias in node.names:
+                names[alias.asname or alias.name] = getattr(module, alias.name, None) if module else None
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names[node.name] = None
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        names[name.id] = None
+    return names
+
+
+def _import(name: str) -> Optional[types.ModuleType]:
+    if name.split(".")[0] not in RESOLVABLE_MODULES:
+        return None
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def local_names(function: ast.AST) -> set:
+    """Every name the function binds anywhere: arguments, assignments, loop targets, imports, `except ... as`."""
+    names = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                names.add(alias.asname or alias.name.split(".")[0])
+    return names
+
+
+class GapChecker(ast.NodeVisitor):
+    """Collects the violations in the statements of one gap."""
+
+    def __init__(self, known: Dict[str, object], local: set, first_line: int):
+        self.known = known  # module-level names -> object (modules resolved) or None
+        self.local = local
+        self.local_modules = {}  # modules imported inside the gap: name -> module
+        self.first_line = first_line  # the file line of the gap's first body line
+        self.violations = []
+        self.allowed_modules = _allowed_modules()
+
+    def report(self, node: ast.AST, rule: str, construct: str) -> None:
+        self.violations.append(Violation(rule, node.lineno - self.first_line + 1, construct))
+
+    # ---------------------------------------------------------------- names
+    def visit_Name(self, node: ast.Name) -> None:
+        name = node.id
+        if name.startswith("_") and name != "_":  # `_` alone is the usual name of an unused value
+            self.report(node, "underscore", name)
+        elif name in BANNED_BUILTINS:
+            self.report(node, "builtins", name)
+        elif isinstance(node.ctx, ast.Load) and not (name in self.local or name in self.known or
+                                                     name in SAFE_BUILTINS):
+            self.report(node, "names", name)
+
+    def visit_arg(self, node: ast.arg) -> None:
+        if node.arg.startswith("_"):
+            self.report(node, "underscore", node.arg)
+        self.generic_visit(node)
+
+    # ---------------------------------------------------------------- attributes
+    def resolve(self, node: ast.AST):
+        """The object an attribute chain rooted at a module stands for (np.linalg -> numpy.linalg), else None."""
+        if isinstance(node, ast.Name):
+            bound = self.known.get(node.id) if node.id not in self.local else self.local_modules.get(node.id)
+            return bound if isinstance(bound, types.ModuleType) else None
+        if isinstance(node, ast.Attribute):
+            owner = self.resolve(node.value)
+            if owner is not None and not node.attr.startswith("_"):
+                with warnings.catch_warnings():  # np.core and the like warn that they are deprecated
+                    warnings.simplefilter("ignore")
+                    value = getattr(owner, node.attr, None)
+                return value if isinstance(value, types.ModuleType) else None
+        return None
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        name = node.attr
+        construct = "." + name
+        if name.startswith("_"):
+            self.report(node, "underscore", construct)
+        elif name.startswith(FRAME_PREFIXES):
+            self.report(node, "frames", construct)
+        elif name in BANNED_ATTRIBUTES:
+            self.report(node, "attributes", construct)
+        else:
+            module = self.resolve(node)
+            if module is not None and not any(module is allowed for allowed in self.allowed_modules):
+                self.report(node, "modules", construct)
+        if isinstance(node.ctx, ast.Store) and name not in ASSIGNABLE_ATTRIBUTES:
+            self.report(node, "assignment", "assignment to " + construct)
+        elif isinstance(node.ctx, ast.Del):
+            self.report(node, "assignment", "del " + construct)
+        self.generic_visit(node)
+
+    # ---------------------------------------------------------------- imports
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if alias.name not in ALLOWED_IMPORTS:
+                self.report(node, "imports", "import " + alias.name)
+            elif alias.asname and alias.asname.startswith("_"):
+                self.report(node, "underscore", alias.asname)
+            else:
+                bound = alias.asname or alias.name.split(".")[0]
+                self.local_modules[bound] = importlib.import_module(alias.name if alias.asname else bound)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = node.module or ""
+        if node.level or module not in ALLOWED_IMPORTS:
+            self.report(node, "imports", "from {}{} import".format("." * node.level, module))
+            return
+        for alias in node.names:
+            if alias.name == "*":
+                self.report(node, "imports", "from {} import *".format(module))
+            elif alias.name.startswith("_") or (alias.asname or "").startswith("_"):
+                self.report(node, "underscore", alias.name)
+            elif alias.name in BANNED_ATTRIBUTES:
+                self.report(node, "attributes", "from {} import {}".format(module, alias.name))
+            else:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    value = getattr(importlib.import_module(module), alias.name, None)
+                if isinstance(value, types.ModuleType) and not any(value is m for m in self.allowed_modules):
+                    self.report(node, "modules", "from {} import {}".format(module, alias.name))
+
+    # ---------------------------------------------------------------- statements
+    def visit_Global(self, node):
+        self.report(node, "statements", "global")
+
+    def visit_Nonlocal(self, node):
+        self.report(node, "statements", "nonlocal")
+
+    def visit_ClassDef(self, node):
+        self.report(node, "statements", "class")
+
+    def visit_AsyncFunctionDef(self, node):
+        self.report(node, "statements", "async def")
+
+    def visit_Await(self, node):
+        self.report(node, "statements", "await")
+
+    def visit_Yield(self, node):
+        self.report(node, "statements", "yield")
+
+    def visit_YieldFrom(self, node):
+        self.report(node, "statements", "yield from")
+
+    def visit_AsyncFor(self, node):
+        self.report(node, "statements", "async for")
+
+    def visit_AsyncWith(self, node):
+        self.report(node, "statements", "async with")
+
+    def visit_FunctionDef(self, node):
+        if node.name.startswith("_"):
+            self.report(node, "underscore", node.name)
+        self.generic_visit(node)
+
+
+def enclosing_function(tree: ast.Module, line: int) -> Optional[ast.AST]:
+    """The innermost function whose lines hold `line` (1-based)."""
+    found = None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno < line <= node.end_lineno:
+            if found is None or node.lineno > found.lineno:
+                found = node
+    return found
+
+
+def check_gap(tree: ast.Module, first_line: int, last_line: int) -> List[Violation]:
+    """The violations in the statements on lines first_line..last_line (1-based, the gap's body) of the module."""
+    function = enclosing_function(tree, first_line)
+    if function is None:
+        raise ValueError("line {} is not inside a function".format(first_line))
+    checker = GapChecker(module_names(tree), local_names(function), first_line)
+    for statement in gap_statements(function, first_line, last_line):
+        checker.visit(statement)
+    return checker.violations
+
+
+def gap_statements(function: ast.AST, first_line: int, last_line: int) -> List[ast.stmt]:
+    """The outermost statements of the function that start on the gap's lines (their bodies come with them)."""
+    parents = {}
+    for node in ast.walk(function):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+
+    def in_gap(node):
+        return isinstance(node, ast.stmt) and node is not function and first_line <= node.lineno <= last_line
+
+    found = []
+    for node in ast.walk(function):
+        if in_gap(node):
+            ancestor = parents.get(node)
+            while ancestor is not None and ancestor is not function and not in_gap(ancestor):
+                ancestor = parents.get(ancestor)
+            if ancestor is None or ancestor is function:
+                found.append(node)
+    return sorted(found, key=lambda node: node.lineno)
+
+
+def message(gap_number: int, gap_name: str, violation: Violation) -> str:
+    """'gap 2 (ReLU.backward), line 3: 'open' is not allowed in a gap (...)': one line for the student and the tutor."""
+    return "gap {} ({}), line {}: '{}' is not allowed in a gap ({})".format(
+        gap_number, gap_name, violation.line, violation.construct, RULES[violation.rule])
