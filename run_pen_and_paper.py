@@ -4,7 +4,7 @@
     python run_pen_and_paper.py --w0 -1              # any other numbers, to check a hand computation
     python run_pen_and_paper.py --json               # one JSON object instead of text
     python run_pen_and_paper.py --plot               # also draw the network with its numbers (results/)
-    python run_pen_and_paper.py --experiment skip    # what the skip connection changes, 20 blocks deep
+    python run_pen_and_paper.py --experiment skip    # a deep chain trained with and without skip connections
 """
 import argparse
 import json

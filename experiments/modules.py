@@ -11,7 +11,7 @@ from lib.network_base import Module, Parameter
 
 
 class Identity(Module):
-    """out = x. Its backward() returns the incoming gradient as it is."""
+    """out = x."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return x
@@ -45,8 +45,7 @@ class Probe(Identity):
 class Sum(Module):
     """Branches applied to the same input, their outputs added: out = branch_1(x) + ... + branch_K(x).
 
-    Every branch must return the same shape. backward(grad) gives each branch the same grad and returns the
-    sum of the branches' dL/dx.
+    Every branch must return the same shape.
     """
 
     def __init__(self, *branches: Module):

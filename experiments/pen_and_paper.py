@@ -5,9 +5,9 @@
     z2 = w2 h1 + ws h0              (ws: the skip connection from unit 0 to unit 2)
     y_hat = z2         L = |y - y_hat|
 
-Each unit is a bias-free Linear(1, 1), so the backward pass is the library's own: your ReLU.backward and
-Linear.backward (TODO gaps 2 and 3). Probes after each unit record its value and the gradient reaching it.
-SHEET_VALUES holds the sheet's data point, initial weights and learning rate.
+Each unit is a bias-free Linear(1, 1), so the backward pass is the library's own: your ReLU.backward,
+Linear.backward and Sequential.backward (TODO gaps 2, 3 and 5). Probes after each unit record its value and
+the gradient reaching it. SHEET_VALUES holds the sheet's data point, initial weights and learning rate.
 """
 from typing import Dict
 

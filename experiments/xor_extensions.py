@@ -113,10 +113,7 @@ def standardise(x: np.ndarray) -> np.ndarray:
 
 
 def first_layer_gradient(model: Sequential, loss_fn: Module, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """dL/dW of the first Linear layer, shape (hidden, D), at the model's current parameters.
-
-    Column d is grad^T x[:, d], so it scales with the size of input feature d.
-    """
+    """dL/dW of the first Linear layer, shape (hidden, D), at the model's current parameters."""
     theta = flatten(model.parameters())
     loss_and_gradient(theta, model, loss_fn, x, targets)
     return model.modules[0].W.grad.copy()

@@ -1,4 +1,4 @@
-"""Points from test outcomes: the table students see after every test run, and what tools/grade.py reports.
+"""Points from test outcomes: the table students see after every test run, and what the grader reports.
 
 The tasks and their points come from grading/tasks.py only. A code task earns its points when every test that
 carries its marker passed (no partial credit); bonus points come from checks of the files themselves.

@@ -39,7 +39,7 @@ Labels = Dict[Tuple[str, str], plt.Text]
 
 
 def format_number(value: float) -> str:
-    """Four significant digits, no trailing zeros: 0.125, -2.5, 3, 1.234e-05."""
+    """Four significant digits, no trailing zeros: 1.5, -2.5, 7, 1.234e-05."""
     # Adding 0.0 turns -0.0 (e.g. a negative gradient times a closed ReLU) into 0.0, so no "-0" is drawn.
     return "{:.4g}".format(value + 0.0)
 

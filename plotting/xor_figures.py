@@ -136,13 +136,12 @@ def sheet_boundary_figure(model, x: np.ndarray, labels: np.ndarray, title: str):
 def hidden_space_figure(model, x: np.ndarray, labels: np.ndarray):
     """The sheet's bonus: the points in input space (left) and after Linear + ReLU (right).
 
-    The output layer is linear in the hidden space h, so with two hidden units its decision boundary is a
-    straight line there; the right panel shades P(class 1) of the output layer as a function of h.
+    With two hidden units the right panel shades P(class 1) of the output layer as a function of h.
     """
     hidden = hidden_representation(model, x)
     fig, axes = plt.subplots(1, 2, figsize=(10.4, 4.6), constrained_layout=True)
     scatter_classes(axes[0], x, labels, size=110, annotate=True)
-    axes[0].set_title("input space x: no line separates the classes", fontsize=10)
+    axes[0].set_title("input space x", fontsize=10)
     axes[0].set_xlabel("$x_1$")
     axes[0].set_ylabel("$x_2$")
     axes[0].set_xlim(-0.3, 1.5)
@@ -157,7 +156,7 @@ def hidden_space_figure(model, x: np.ndarray, labels: np.ndarray):
         image = draw_decision_boundary(axes[1], Sequential(*model.modules[2:]), hidden, labels, limits,
                                        point_size=110)
         fig.colorbar(image, ax=axes[1], label="P(class 1) from the output layer", shrink=0.9)
-        axes[1].set_title("hidden space h = ReLU(W x + b): a line separates them", fontsize=10)
+        axes[1].set_title("hidden space h = ReLU(W x + b)", fontsize=10)
         axes[1].legend(handles=boundary_legend_handles(), loc="upper left", fontsize=8, framealpha=0.9)
     else:
         scatter_classes(axes[1], hidden[:, :2], labels, size=110)
@@ -168,8 +167,8 @@ def hidden_space_figure(model, x: np.ndarray, labels: np.ndarray):
         axes[1].legend(fontsize=8)
     axes[1].set_xlabel("$h_1$")
     axes[1].set_ylabel("$h_2$")
-    # Several inputs can land on the same hidden point (ReLU sets negative values to 0): one note per point.
-    # "Same" means closer than 2% of the plot's span, so the notes would overlap.
+    # One note per drawn point, naming every input drawn there: points closer than 2% of the plot's span share
+    # a note, since separate notes would overlap.
     notes = []
     for point, original in zip(hidden[:, :2], x):
         near = [note for note in notes if np.linalg.norm(note[0] - point) < 0.02 * span]

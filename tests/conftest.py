@@ -101,6 +101,12 @@ def pytest_runtest_makereport(item, call):
         return
     if not call.excinfo.errisinstance(NotImplementedError):
         text = _raised_in_gap(call.excinfo)
+        if text is None and call.excinfo.errisinstance(RuntimeError) and \
+                str(call.excinfo.value).startswith("Gradient check of"):
+            # Module.check_gradients found a wrong gradient: its message says which; the traceback through the
+            # check's internals would not help.
+            text = "{}\nhint: backward() disagrees with the finite differences of forward(); the tests with small " \
+                   "numbers show which entries are wrong".format(call.excinfo.value)
         if text is not None:
             report.longrepr = text
         return

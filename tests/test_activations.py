@@ -23,7 +23,7 @@ def check_relu_backward(z, grad, what="ReLU.backward(grad)"):
     relu(z)
     grad_before = grad.copy()
     got = relu.backward(grad)
-    # backward() must not change its argument: the module before it, or a second path, still needs grad.
+    # backward() must not change its argument: the caller may still use grad.
     check_array("ReLU.backward: its argument grad afterwards (must not change)", grad, grad_before,
                 hints=[(np.where(z > 0, grad_before, 0.0), "grad was set to 0 in place where z <= 0: compute a new "
                         "array instead (grad * mask makes one)")])

@@ -1,6 +1,6 @@
 """The library against PyTorch, in float64: forward, backward and SGD-with-momentum steps of random MLPs.
 
-Skipped when torch is not installed (students need not install it; `pip install -r requirements-dev.txt` does).
+Skipped when torch is not installed (students need not install it; `pip install torch` does).
 """
 import sys
 

@@ -114,7 +114,7 @@ def test_a_wrong_gradient_fails_the_check():
 
 
 def test_scipy_lbfgs_trains_the_xor_network_from_loss_and_gradient():
-    # Seed 4: an initialisation from which L-BFGS-B gets all four points right.
+    # Seed 4, the default of run_xor_experiment.py --experiment lbfgs.
     model, loss_fn, x, targets = xor_problem(seed=4)
     theta0 = flatten(model.parameters())
     result = scipy.optimize.minimize(loss_and_gradient, theta0, args=(model, loss_fn, x, targets), jac=True,

@@ -1,5 +1,5 @@
 """The pen-and-paper network (experiments/pen_and_paper.py and run_pen_and_paper.py) on numbers other than the
-sheet's. Not graded: it needs ReLU.backward and Linear.backward (TODO gaps 2 and 3).
+sheet's. Not graded: it needs ReLU.backward, Linear.backward and Sequential.backward (TODO gaps 2, 3 and 5).
 
 The forward pass is checked against the sheet's definitions, the weight gradients against finite differences
 of the loss alone, and the step against w - lr * dL/dw.
