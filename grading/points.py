@@ -3,6 +3,7 @@
 The tasks and their points come from grading/tasks.py only. A code task earns its points when every test that
 carries its marker passed (no partial credit); bonus points come from checks of the files themselves.
 """
+import ast
 import configparser
 import os
 import re
@@ -79,6 +80,25 @@ def code_task_row(task: Task, expected: List[str], outcomes: Dict[str, dict]) ->
     if len(ran) < len(expected):
         return Row(task, 0, "not run", "only {} of its {} tests ran".format(len(ran), len(expected)))
     return Row(task, task.points, "passed", "all {} tests passed".format(len(expected)))
+
+
+def policy_message(root: str, task: Task) -> Optional[str]:
+    """What the grader would say of the task's gap under its policy (grading/gap_policy.py): the first construct
+    it does not allow, as one line, or None if the grader would run the gap."""
+    from grading import gap_policy
+    from grading.gaps import GapError, find_gaps
+
+    try:
+        with open(os.path.join(root, task.file), encoding="utf-8", errors="replace") as file:
+            text = file.read()
+        tree = ast.parse(text)
+        gap = next((gap for gap in find_gaps(text, task.file) if gap.name == task.gap), None)
+    except (OSError, SyntaxError, ValueError, GapError):
+        return None  # a file that does not parse fails the tests, which say why
+    if gap is None:
+        return None
+    violations = gap_policy.check_gap(tree, gap.start + 2, gap.end)
+    return gap_policy.message(task.number, task.gap, violations[0]) if violations else None
 
 
 def python_files(root: str) -> List[str]:

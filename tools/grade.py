@@ -9,7 +9,7 @@ For each submission:
   2. rebuild: the graded tree is this repository's handout with only the student's gap bodies spliced in, their
      feedback.md, and the hidden tests (tools/rebuild.py). Nothing else of the submission is used; what differs
      elsewhere is reported as an integrity finding for a tutor;
-  3. police: every gap body is checked against the policy of tools/gap_policy.py before anything runs; a gap that
+  3. police: every gap body is checked against the policy of grading/gap_policy.py before anything runs; a gap that
      breaks it is not run, its task scores 0 and the report names the gap, the line and the construct;
   4. isolate: the graded tests run in a sandbox (tools/sandbox.py: bubblewrap, else a separate unprivileged user;
      without either, grading needs --no-sandbox and every report says so), with a per-test timeout and limits

@@ -9,7 +9,7 @@ import re
 from collections import OrderedDict
 from typing import Dict, List, Tuple
 
-from tools.gaps import GapError, cut_gaps, find_gaps
+from grading.gaps import GapError, cut_gaps, find_gaps
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MANIFEST = os.path.join(REPO, "tools", "handout_manifest.txt")

@@ -1,5 +1,5 @@
 """The tree that is graded: the handout this repository generates, with only the student's gap bodies spliced in
-(those that pass the policy of tools/gap_policy.py), their feedback.md, and the hidden tests.
+(those that pass the policy of grading/gap_policy.py), their feedback.md, and the hidden tests.
 
 Nothing else from a submission is copied, imported or executed. What differs elsewhere is reported for a tutor
 (integrity findings), but it changes nothing that runs.
@@ -13,8 +13,8 @@ from typing import Dict, List
 
 from grading.points import FEEDBACK_FILE
 from grading.tasks import TASK_BY_GAP
-from tools import gap_policy
-from tools.gaps import END_PATTERN, START_PATTERN, fill_gaps, find_gaps
+from grading import gap_policy
+from grading.gaps import END_PATTERN, START_PATTERN, fill_gaps, find_gaps
 from tools.submission import Submission, safe_text
 
 HIDDEN_TESTS = os.path.join("tests", "hidden")

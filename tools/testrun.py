@@ -32,6 +32,8 @@ LogResult = namedtuple("LogResult", "collected outcomes running errors finished"
 
 Limits = namedtuple("Limits", "per_test_seconds run_seconds cpu_seconds memory_mb file_mb")
 DEFAULT_LIMITS = Limits(per_test_seconds=10, run_seconds=150, cpu_seconds=150, memory_mb=4096, file_mb=64)
+# Seconds the log may stay silent beyond a test's own timeout (start-up and collection write nothing for a while).
+IDLE_MARGIN = 10
 
 
 def marker_expression() -> str:
@@ -107,10 +109,7 @@ def run_once(root: str, args: List[str], log_path: str, limits: Limits, output_p
             process = sandbox.launch(root, scratch, pytest_arguments(log_fd, limits, args), limits, env, output,
                                      pass_fds=(log_fd,))
             try:
-                process.wait(timeout=limits.run_seconds)
-                verdict = None
-            except subprocess.TimeoutExpired:
-                verdict = "timeout"
+                verdict = watch(process, log_path, limits)
             finally:
                 # Whatever the run started in its session goes too; the sandbox reaps the rest.
                 sandboxes.kill_group(process)
@@ -123,6 +122,26 @@ def run_once(root: str, args: List[str], log_path: str, limits: Limits, output_p
     if process.returncode < 0:
         return "died (signal {})".format(-process.returncode)
     return "finished" if read_log(log_path).finished else "died (exit code {})".format(process.returncode)
+
+
+def watch(process: subprocess.Popen, log_path: str, limits: Limits) -> Optional[str]:
+    """Wait for the run to end; "timeout" if it takes longer than run_seconds, or if the log stays silent for
+    longer than a test may take (per_test_seconds plus IDLE_MARGIN): code that swallows pytest-timeout's
+    exception keeps its test from ending, but not the run."""
+    started = last_change = time.time()
+    last_size = -1
+    while True:
+        try:
+            process.wait(timeout=0.2)
+            return None
+        except subprocess.TimeoutExpired:
+            pass
+        now = time.time()
+        size = os.path.getsize(log_path) if os.path.exists(log_path) else 0
+        if size != last_size:
+            last_size, last_change = size, now
+        if now - started > limits.run_seconds or now - last_change > limits.per_test_seconds + IDLE_MARGIN:
+            return "timeout"
 
 
 def describe(nodeid: str) -> str:

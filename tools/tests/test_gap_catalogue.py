@@ -17,7 +17,7 @@ import pytest
 
 from grading.tasks import CODE_TASKS, TASKS_BY_KEY
 from tools import handout
-from tools.gaps import fill_gaps
+from grading.gaps import fill_gaps
 from tools.tests.gap_catalogue import CORRECT, WRONG, indented
 
 pytestmark = pytest.mark.timeout(600)

@@ -1,4 +1,4 @@
-"""The policy of tools/gap_policy.py, construct by construct, in both directions: what it must reject (with the
+"""The policy of grading/gap_policy.py, construct by construct, in both directions: what it must reject (with the
 one-line message that names the gap, the line and the construct) and the natural code it must let run.
 
 Each body is spliced into the gap of the handout's own file, exactly as tools/rebuild.py does with a submission.
@@ -8,7 +8,8 @@ import re
 import pytest
 
 from grading.tasks import TASKS_BY_KEY
-from tools import gap_policy, handout
+from grading import gap_policy
+from tools import handout
 from tools.rebuild import check_body
 from tools.tests.gap_catalogue import CORRECT, WRONG, indented
 
@@ -84,6 +85,32 @@ REJECTED = [
     ("statements", "relu_backward", "def inner():\n    nonlocal h\ninner()\nreturn grad * (h > 0)", "nonlocal"),
     ("statements", "relu_backward", "class Trick:\n    pass\nreturn grad * (h > 0)", "class"),
     ("statements", "relu_backward", "yield grad * (h > 0)", "yield"),
+    ("statements", "relu_backward", "def probe(x: 'code in a string'):\n    pass\nreturn grad * (h > 0)",
+     "annotation"),
+    ("statements", "relu_backward", "def probe(x) -> 'code':\n    pass\nreturn grad * (h > 0)", "annotation"),
+    ("statements", "relu_backward", "mask: 'code' = h > 0\nreturn grad * mask", "annotation"),
+    ("statements", "relu_backward", "try:\n    return grad * (h > 0)\nexcept:\n    pass", "bare except:"),
+    # Found by a red-team review: a module passed around as a value, where no check can follow it, ...
+    ("modules", "relu_backward", "found = [np][0].f2py\nreturn grad", "np"),
+    ("modules", "relu_backward", "m = np\nreturn m.where(h > 0, grad, 0)", "np"),
+    ("modules", "relu_backward", "def where(m=np):\n    return m\nreturn grad", "np"),
+    ("modules", "relu_backward", "pick = lambda m=np: m\nreturn grad", "np"),
+    ("modules", "relu_backward", "module = next(iter([np]))\nreturn grad", "np"),
+    ("modules", "relu_backward", "table = dict(a=np)\nreturn grad", "np"),
+    ("modules", "relu_backward", "for m in [np]:\n    pass\nreturn grad", "np"),
+    ("modules", "relu_backward", "la = np.linalg\nreturn grad * (h > 0)", ".linalg"),
+    ("modules", "relu_backward", "import numpy as n2\nfound = [n2]\nreturn grad", "n2"),
+    # ... functools as setattr by name, and annotations evaluated by singledispatch ...
+    ("attributes", "relu_backward", "import functools\nfunctools.update_wrapper(np, grad)\nreturn grad",
+     ".update_wrapper"),
+    ("attributes", "relu_backward", "import functools\nfunctools.singledispatch(print)\nreturn grad",
+     ".singledispatch"),
+    ("attributes", "relu_backward", "from functools import wraps\nreturn grad", "from functools import wraps"),
+    ("modules", "relu_backward", "import functools\nfunctools.namedtuple('A', 'b')\nreturn grad", ".namedtuple"),
+    # ... and numpy's own test runner, which calls pytest.main inside the test process.
+    ("attributes", "relu_backward", "np.test()\nreturn grad", ".test"),
+    ("modules", "relu_backward", "np.random.mtrand\nreturn grad * (h > 0)", ".mtrand"),
+    ("assignment", "relu_backward", "np.data = grad\nreturn grad", "assignment to .data"),
 ]
 
 # (task, body): natural code, right or wrong, that the policy must let run.
@@ -119,6 +146,11 @@ ACCEPTED = [
     ("check_gradients", "rng_used = rng\nmodel = Sequential(Linear(10, 30, rng=rng_used), Sigmoid(), "
                         "Linear(30, 10, rng=rng_used))\nmodel.check_gradients((x,))"),
     ("cross_entropy_backward", "n, _ = probabilities.shape\nreturn (probabilities - targets) / n"),
+    ("relu_backward", "scale = np.linalg.norm(grad)\nreturn grad * (h > 0) * (scale / scale)"),
+    ("relu_backward", "from numpy.linalg import norm\nassert norm(grad) >= 0\nreturn grad * (h > 0)"),
+    ("relu_backward", "import numpy.linalg\nassert numpy.linalg.norm(grad) >= 0\nreturn grad * (h > 0)"),
+    ("relu_backward", "try:\n    return grad * (h > 0)\nexcept Exception as error:\n    raise ValueError(str(error))"),
+    ("relu_backward", "rng = np.random.default_rng(0)\nassert rng.random() < 1\nreturn grad * (h > 0)"),
     ("cross_entropy_backward", "def mean(values):\n    return values / len(values)\n\n"
                                "return mean(probabilities - targets)"),
 ]
@@ -172,10 +204,30 @@ def test_every_catalogued_body_passes_the_policy(task_key):
 
 def test_the_reference_solution_passes_the_policy():
     solution = handout.build_handout(cut=False)
-    from tools.gaps import gap_bodies
+    from grading.gaps import gap_bodies
     for task in TASKS_BY_KEY.values():
         if task.kind != "code":
             continue
         body = gap_bodies(solution[task.file].decode("utf-8"))[task.gap]
         text = HANDOUT[task.file].decode("utf-8")
         assert check_body(text, task.file, task.gap, body) == [], task.gap
+
+
+@pytest.mark.timeout(120)
+def test_the_students_own_points_table_warns_of_a_gap_the_grader_would_refuse(tmp_path):
+    # The policy ships in grading/: the plugin applies it, so a student learns it before handing in.
+    import json
+    import subprocess
+    import sys
+    from tools.tests.test_grade import make_handout
+
+    root = make_handout(tmp_path / "student", fill=["relu_backward"], bodies={
+        "relu_backward": "print('mask: {}'.format(h > 0))\nreturn grad * (h > 0)"})
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "relu_backward",
+                    "--points-json", "results.json", "tests"], cwd=str(root), stdout=subprocess.PIPE,
+                   stderr=subprocess.STDOUT, timeout=110)
+    relu = next(test for test in json.loads((root / "results.json").read_text())["tests"]
+                if "ReLU.backward" in test["name"])
+    assert relu["score"] == 0, relu
+    assert relu["output"].startswith("the grader will not run it: gap 2 (ReLU.backward), line 1: '.format'"), relu
+    assert relu["output"].endswith("use an f-string or %"), relu

@@ -21,7 +21,7 @@ import pytest
 from grading import points
 from grading.tasks import CODE_TASKS, TASKS_BY_KEY
 from tools import handout
-from tools.gaps import fill_gaps, gap_bodies
+from grading.gaps import fill_gaps, gap_bodies
 from tools.tests.gap_catalogue import CORRECT, indented
 
 REPO = handout.REPO

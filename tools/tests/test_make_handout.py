@@ -8,7 +8,7 @@ import pytest
 
 from grading.tasks import CODE_TASKS
 from tools import handout, make_handout
-from tools.gaps import GapError, cut_gaps, fill_gaps, find_gaps, gap_bodies, without_gap_bodies
+from grading.gaps import GapError, cut_gaps, fill_gaps, find_gaps, gap_bodies, without_gap_bodies
 
 REPO = handout.REPO
 START, END = "# START" + " TODO ################", "# END" + " TODO ##################"
@@ -67,7 +67,7 @@ def test_the_students_readme_is_the_masters_without_its_instructor_section():
         handout.student_readme("# T\n## For instructors\n\nx\n## Later\n")
 
 
-@pytest.mark.parametrize("entry", ["tools/grade.py", "tests/hidden/*.py", "tools/gaps.py -> lib/gaps.py",
+@pytest.mark.parametrize("entry", ["tools/grade.py", "tests/hidden/*.py", "tools/rebuild.py -> lib/rebuild.py",
                                    "lib/network.py -> solutions/network.py", "docs/instructor.md",
                                    "solutions/reference_answers.md -> docs/figures/answers.md"])
 def test_manifest_refuses_instructor_only_files(tmp_path, entry):

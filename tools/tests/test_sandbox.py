@@ -17,7 +17,7 @@ import pytest
 
 from grading.tasks import TASKS_BY_KEY
 from tools import grade, handout, sandbox as sandboxes, testrun
-from tools.gaps import fill_gaps, gap_bodies
+from grading.gaps import fill_gaps, gap_bodies
 from tools.tests.gap_catalogue import indented
 
 pytestmark = pytest.mark.timeout(300)
@@ -158,3 +158,21 @@ def test_no_process_outlives_the_run(grader, tmp_path):
         except OSError:
             continue
     assert not left, "processes of the graded code survived the run: {}".format(left)
+
+
+def test_a_swallowed_timeout_still_ends_the_run(sandbox, tmp_path):
+    # A bare except: catches pytest-timeout's exception, so the test itself never ends; the grader's watch on
+    # the log does. (The policy refuses a bare except:; this shows the second line of defence.)
+    limits = LIMITS._replace(per_test_seconds=2)
+    grader = grade.Grader(limits, sandbox, check_policy=False)
+    try:
+        body = "while True:\n    try:\n        while True:\n            pass\n    except:\n        pass"
+        started = time.time()
+        result = grader.grade(write_solution(tmp_path / "swallow", body))
+        seconds = time.time() - started
+    finally:
+        grader.close()
+    assert relu_points(result) == 0
+    assert any("stopped after" in note for note in result["notes"]), result["notes"]
+    assert seconds < limits.per_test_seconds + testrun.IDLE_MARGIN + 20, seconds
+    assert sum(row.points or 0 for row in result["rows"]) >= 8, "the other tasks were graded"

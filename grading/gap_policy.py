@@ -5,7 +5,8 @@ built-in functions. The policy allows that and nothing that reaches outside the 
 around it (frames, module dictionaries, the points plugin), files, other modules, the operating system. It is
 an allow-list where it can be (names, imports, attribute assignment) and a deny-list where it must be (attribute
 names, which depend on the object). docs/instructor.md has the same rules as a table; tools/tests/test_gap_policy.py
-tests each one in both directions.
+tests each one in both directions. It ships with the handout: the points plugin checks the student's gaps
+with it, so that a gap the grader would refuse shows up in the student's own points table first.
 
 RestrictedPython implements a similar policy, but as a compiler that rewrites attribute access and calls into
 guard functions which must then be supplied at run time; the gaps run inside the library's own modules, with the
@@ -26,16 +27,24 @@ RULES = {
                 "object, super, input, breakpoint, format, memoryview, help, exit, quit",
     "imports": "an import of anything but numpy (with numpy.linalg, numpy.random, numpy.fft), math, functools and "
                "itertools; relative imports; import *",
-    "modules": "a module other than those, reached as an attribute (np.lib, np.testing, np.ctypeslib, np.ma, ...)",
-    "attributes": "attributes that read or write files, reach C memory or change NumPy's global state: load, save*, "
-                  "savetxt, loadtxt, genfromtxt, fromfile, fromregex, tofile, dump, dumps, memmap, DataSource, "
-                  "ctypes, cffi, format, format_map, seterr, seterrcall, set_printoptions, info, show_config, mro",
+    "modules": "a module used other than as module.member, or a member outside the allowed ones: numpy's functions "
+               "and classes but its other submodules and its file and system entry points (np.lib, np.testing, "
+               "np.f2py, np.test, np.load, ...), and of functools only reduce, partial, lru_cache, cache, cmp_to_key",
+    "attributes": "attributes that read or write files, reach C memory, change NumPy's global state or reach "
+                  "modules: load, save*, savetxt, loadtxt, genfromtxt, fromfile, fromregex, tofile, dump, dumps, "
+                  "memmap, DataSource, ctypes, cffi, format, format_map, seterr, seterrcall, set_printoptions, info, "
+                  "show_config, mro, sys, os, builtins, update_wrapper, wraps, singledispatch, ...",
     "frames": "attributes of frames, generators and code objects (gi_frame, f_back, f_globals, tb_frame, co_code, ...)",
     "assignment": "assigning to or deleting an attribute other than .grad and .data",
-    "statements": "global, nonlocal, class, async, await and yield",
+    "statements": "global, nonlocal, class, async, await, yield, annotations, and a bare except: (it would swallow "
+                  "the test's timeout)",
 }
 
 ALLOWED_IMPORTS = ("numpy", "numpy.linalg", "numpy.random", "numpy.fft", "math", "functools", "itertools")
+# The modules a gap may use, as module.member only, and which of their members: numpy's submodules linalg, random
+# and fft, and every other public member that is not a module or a banned attribute; of functools only these.
+ALLOWED_SUBMODULES = {"numpy": ("linalg", "random", "fft")}
+FUNCTOOLS_MEMBERS = ("reduce", "partial", "lru_cache", "cache", "cmp_to_key")
 BANNED_BUILTINS = frozenset(("eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "hasattr", "globals",
                              "locals", "vars", "dir", "type", "object", "super", "input", "breakpoint", "format",
                              "memoryview", "help", "exit", "quit", "classmethod", "staticmethod", "property"))
@@ -46,11 +55,15 @@ SAFE_BUILTINS = frozenset((
     "zip", "Ellipsis", "NotImplemented", "ArithmeticError", "AssertionError", "AttributeError", "Exception",
     "FloatingPointError", "IndexError", "KeyError", "LookupError", "NotImplementedError", "OverflowError",
     "RuntimeError", "StopIteration", "TypeError", "ValueError", "ZeroDivisionError"))
+# Denied on any object, whatever it is: the checker cannot always know an object's type.
 BANNED_ATTRIBUTES = frozenset((
     "load", "loads", "save", "savez", "savez_compressed", "savetxt", "loadtxt", "genfromtxt", "fromfile", "fromregex",
     "tofile", "dump", "dumps", "memmap", "open_memmap", "DataSource", "ctypes", "cffi", "ctypeslib", "format",
     "format_map", "seterr", "seterrcall", "setbufsize", "set_printoptions", "info", "show_config", "show_runtime",
-    "get_include", "mro", "lib", "testing"))
+    "get_include", "mro", "lib", "testing", "test", "f2py", "add_docstring", "add_newdoc", "sys", "os", "builtins",
+    "subprocess", "inspect", "importlib", "eval", "exec", "open", "compile", "getattr", "setattr", "delattr",
+    "globals", "locals", "update_wrapper", "wraps", "singledispatch", "singledispatchmethod", "total_ordering",
+    "get_type_hints"))
 FRAME_PREFIXES = ("f_", "gi_", "cr_", "ag_", "tb_", "co_")
 ASSIGNABLE_ATTRIBUTES = ("grad", "data")
 # Modules known statically, by name, to resolve attribute chains such as np.lib.npyio.
@@ -59,8 +72,28 @@ RESOLVABLE_MODULES = ("numpy", "math", "functools", "itertools", "scipy", "typin
 Violation = namedtuple("Violation", "rule line construct")
 
 
-def _allowed_modules() -> list:
-    return [importlib.import_module(name) for name in ALLOWED_IMPORTS]
+_MEMBERS = {}
+
+
+def allowed_members(module: types.ModuleType) -> frozenset:
+    """The members of an allowed module that a gap may use; empty for any other module."""
+    name = module.__name__
+    if name not in _MEMBERS:
+        if name not in ALLOWED_IMPORTS:
+            _MEMBERS[name] = frozenset()
+        elif name == "functools":
+            _MEMBERS[name] = frozenset(FUNCTOOLS_MEMBERS)
+        else:
+            members = set(ALLOWED_SUBMODULES.get(name, ()))
+            with warnings.catch_warnings():  # some of numpy's old names warn that they are deprecated
+                warnings.simplefilter("ignore")
+                for member in dir(module):
+                    if member.startswith("_") or member in BANNED_ATTRIBUTES:
+                        continue
+                    if not isinstance(getattr(module, member, None), types.ModuleType):
+                        members.add(member)
+            _MEMBERS[name] = frozenset(members)
+    return _MEMBERS[name]
 
 
 def module_names(tree: ast.Module) -> Dict[str, object]:
@@ -127,10 +160,17 @@ class GapChecker(ast.NodeVisitor):
         self.local_modules = {}  # modules imported inside the gap: name -> module
         self.first_line = first_line  # the file line of the gap's first body line
         self.violations = []
-        self.allowed_modules = _allowed_modules()
+        self.parents = {}
 
     def report(self, node: ast.AST, rule: str, construct: str) -> None:
         self.violations.append(Violation(rule, node.lineno - self.first_line + 1, construct))
+
+    def check(self, statement: ast.stmt) -> None:
+        """Check one of the gap's statements (with everything inside it)."""
+        for node in ast.walk(statement):
+            for child in ast.iter_child_nodes(node):
+                self.parents[child] = node
+        self.visit(statement)
 
     # ---------------------------------------------------------------- names
     def visit_Name(self, node: ast.Name) -> None:
@@ -142,17 +182,24 @@ class GapChecker(ast.NodeVisitor):
         elif isinstance(node.ctx, ast.Load) and not (name in self.local or name in self.known or
                                                      name in SAFE_BUILTINS):
             self.report(node, "names", name)
+        else:
+            self.check_module_use(node, name)
 
     def visit_arg(self, node: ast.arg) -> None:
         if node.arg.startswith("_"):
             self.report(node, "underscore", node.arg)
+        if node.annotation is not None:
+            # typing.get_type_hints and friends evaluate annotations written as strings: code in a string.
+            self.report(node, "statements", "annotation")
         self.generic_visit(node)
 
-    # ---------------------------------------------------------------- attributes
+    # ---------------------------------------------------------------- modules and attributes
     def resolve(self, node: ast.AST):
-        """The object an attribute chain rooted at a module stands for (np.linalg -> numpy.linalg), else None."""
+        """The module an expression stands for (np -> numpy, np.linalg -> numpy.linalg), else None."""
         if isinstance(node, ast.Name):
-            bound = self.known.get(node.id) if node.id not in self.local else self.local_modules.get(node.id)
+            if node.id in self.local_modules:
+                return self.local_modules[node.id]
+            bound = self.known.get(node.id) if node.id not in self.local else None
             return bound if isinstance(bound, types.ModuleType) else None
         if isinstance(node, ast.Attribute):
             owner = self.resolve(node.value)
@@ -163,20 +210,30 @@ class GapChecker(ast.NodeVisitor):
                 return value if isinstance(value, types.ModuleType) else None
         return None
 
+    def check_module_use(self, node: ast.AST, construct: str) -> None:
+        """A module may only be the left side of module.member: never a value that could be passed around, where
+        no check could follow it (a list element, an argument, a default, an assignment, ...)."""
+        if self.resolve(node) is None:
+            return
+        parent = self.parents.get(node)
+        if not (isinstance(parent, ast.Attribute) and parent.value is node):
+            self.report(node, "modules", construct)
+
     def visit_Attribute(self, node: ast.Attribute) -> None:
         name = node.attr
         construct = "." + name
+        owner = self.resolve(node.value)
         if name.startswith("_"):
             self.report(node, "underscore", construct)
         elif name.startswith(FRAME_PREFIXES):
             self.report(node, "frames", construct)
         elif name in BANNED_ATTRIBUTES:
             self.report(node, "attributes", construct)
+        elif owner is not None and name not in allowed_members(owner):
+            self.report(node, "modules", construct)
         else:
-            module = self.resolve(node)
-            if module is not None and not any(module is allowed for allowed in self.allowed_modules):
-                self.report(node, "modules", construct)
-        if isinstance(node.ctx, ast.Store) and name not in ASSIGNABLE_ATTRIBUTES:
+            self.check_module_use(node, construct)
+        if isinstance(node.ctx, ast.Store) and (name not in ASSIGNABLE_ATTRIBUTES or owner is not None):
             self.report(node, "assignment", "assignment to " + construct)
         elif isinstance(node.ctx, ast.Del):
             self.report(node, "assignment", "del " + construct)
@@ -205,14 +262,30 @@ class GapChecker(ast.NodeVisitor):
                 self.report(node, "underscore", alias.name)
             elif alias.name in BANNED_ATTRIBUTES:
                 self.report(node, "attributes", "from {} import {}".format(module, alias.name))
+            elif alias.name not in allowed_members(importlib.import_module(module)):
+                self.report(node, "modules", "from {} import {}".format(module, alias.name))
             else:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    value = getattr(importlib.import_module(module), alias.name, None)
-                if isinstance(value, types.ModuleType) and not any(value is m for m in self.allowed_modules):
-                    self.report(node, "modules", "from {} import {}".format(module, alias.name))
+                value = getattr(importlib.import_module(module), alias.name)
+                if isinstance(value, types.ModuleType):
+                    self.local_modules[alias.asname or alias.name] = value
 
     # ---------------------------------------------------------------- statements
+    def visit_FunctionDef(self, node):
+        if node.name.startswith("_"):
+            self.report(node, "underscore", node.name)
+        if node.returns is not None:
+            self.report(node, "statements", "annotation")
+        self.generic_visit(node)
+
+    def visit_AnnAssign(self, node):
+        self.report(node, "statements", "annotation")
+        self.generic_visit(node)
+
+    def visit_ExceptHandler(self, node):
+        if node.type is None:
+            self.report(node, "statements", "bare except:")
+        self.generic_visit(node)
+
     def visit_Global(self, node):
         self.report(node, "statements", "global")
 
@@ -240,11 +313,6 @@ class GapChecker(ast.NodeVisitor):
     def visit_AsyncWith(self, node):
         self.report(node, "statements", "async with")
 
-    def visit_FunctionDef(self, node):
-        if node.name.startswith("_"):
-            self.report(node, "underscore", node.name)
-        self.generic_visit(node)
-
 
 def enclosing_function(tree: ast.Module, line: int) -> Optional[ast.AST]:
     """The innermost function whose lines hold `line` (1-based)."""
@@ -263,7 +331,7 @@ def check_gap(tree: ast.Module, first_line: int, last_line: int) -> List[Violati
         raise ValueError("line {} is not inside a function".format(first_line))
     checker = GapChecker(module_names(tree), local_names(function), first_line)
     for statement in gap_statements(function, first_line, last_line):
-        checker.visit(statement)
+        checker.check(statement)
     return checker.violations
 
 
@@ -290,5 +358,8 @@ def gap_statements(function: ast.AST, first_line: int, last_line: int) -> List[a
 
 def message(gap_number: int, gap_name: str, violation: Violation) -> str:
     """'gap 2 (ReLU.backward), line 3: 'open' is not allowed in a gap (...)': one line for the student and the tutor."""
-    return "gap {} ({}), line {}: '{}' is not allowed in a gap ({})".format(
-        gap_number, gap_name, violation.line, violation.construct, RULES[violation.rule])
+    advice = {".format": "use an f-string or %", ".format_map": "use an f-string or %",
+              "format": "use an f-string or %"}.get(violation.construct)
+    return "gap {} ({}), line {}: '{}' is not allowed in a gap ({}){}".format(
+        gap_number, gap_name, violation.line, violation.construct, RULES[violation.rule],
+        "; " + advice if advice else "")
