@@ -34,10 +34,12 @@ RULES = {
                   "modules: load, save*, savetxt, loadtxt, genfromtxt, fromfile, fromregex, tofile, dump, dumps, "
                   "memmap, DataSource, ctypes, cffi, format, format_map, seterr, seterrcall, set_printoptions, info, "
                   "show_config, mro, sys, os, builtins, update_wrapper, wraps, singledispatch, ...",
-    "frames": "attributes of frames, generators and code objects (gi_frame, f_back, f_globals, tb_frame, co_code, ...)",
-    "assignment": "assigning to or deleting an attribute other than .grad and .data",
-    "statements": "global, nonlocal, class, async, await, yield, annotations, and a bare except: (it would swallow "
-                  "the test's timeout)",
+    "frames": "attributes of frames, generators, code objects and Cython functions (gi_frame, f_back, f_globals, "
+              "tb_frame, co_code, func_globals, ...)",
+    "assignment": "assigning to or deleting an attribute other than .grad and .data, or anything (also .grad, "
+                  ".data and items) of a module-level name: a class, a function, a module or a global array",
+    "statements": "global, nonlocal, class, async, await, yield, match, annotations, and a bare except: (it would "
+                  "swallow the test's timeout)",
 }
 
 ALLOWED_IMPORTS = ("numpy", "numpy.linalg", "numpy.random", "numpy.fft", "math", "functools", "itertools")
@@ -63,8 +65,11 @@ BANNED_ATTRIBUTES = frozenset((
     "get_include", "mro", "lib", "testing", "test", "f2py", "add_docstring", "add_newdoc", "sys", "os", "builtins",
     "subprocess", "inspect", "importlib", "eval", "exec", "open", "compile", "getattr", "setattr", "delattr",
     "globals", "locals", "update_wrapper", "wraps", "singledispatch", "singledispatchmethod", "total_ordering",
-    "get_type_hints"))
-FRAME_PREFIXES = ("f_", "gi_", "cr_", "ag_", "tb_", "co_")
+    "get_type_hints", "vars", "dir", "type", "object", "super", "breakpoint", "input", "memoryview", "getter",
+    "setter", "deleter", "fget", "fset", "fdel", "attrgetter", "methodcaller"))
+# Attributes of frames, generators, tracebacks, code objects, and the Python 2 names of function attributes that
+# Cython's functions still have (func_globals is a module's dictionary).
+FRAME_PREFIXES = ("f_", "gi_", "cr_", "ag_", "tb_", "co_", "func_", "im_")
 ASSIGNABLE_ATTRIBUTES = ("grad", "data")
 # Modules known statically, by name, to resolve attribute chains such as np.lib.npyio.
 RESOLVABLE_MODULES = ("numpy", "math", "functools", "itertools", "scipy", "typing")
@@ -90,7 +95,9 @@ def allowed_members(module: types.ModuleType) -> frozenset:
                 for member in dir(module):
                     if member.startswith("_") or member in BANNED_ATTRIBUTES:
                         continue
-                    if not isinstance(getattr(module, member, None), types.ModuleType):
+                    value = getattr(module, member, None)
+                    # No modules, and no mutable containers (np.sctypeDict): changing them changes NumPy for all.
+                    if not isinstance(value, (types.ModuleType, dict, list, set, bytearray)):
                         members.add(member)
             _MEMBERS[name] = frozenset(members)
     return _MEMBERS[name]
@@ -199,7 +206,8 @@ class GapChecker(ast.NodeVisitor):
         if isinstance(node, ast.Name):
             if node.id in self.local_modules:
                 return self.local_modules[node.id]
-            bound = self.known.get(node.id) if node.id not in self.local else None
+            bound = self.known.get(node.id)
+            # A module-level module stays a module: check_rebinding refuses a gap that binds its name again.
             return bound if isinstance(bound, types.ModuleType) else None
         if isinstance(node, ast.Attribute):
             owner = self.resolve(node.value)
@@ -233,10 +241,25 @@ class GapChecker(ast.NodeVisitor):
             self.report(node, "modules", construct)
         else:
             self.check_module_use(node, construct)
-        if isinstance(node.ctx, ast.Store) and (name not in ASSIGNABLE_ATTRIBUTES or owner is not None):
+        if isinstance(node.ctx, ast.Store) and (name not in ASSIGNABLE_ATTRIBUTES or owner is not None or
+                                                self.module_level_root(node) is not None):
             self.report(node, "assignment", "assignment to " + construct)
         elif isinstance(node.ctx, ast.Del):
             self.report(node, "assignment", "del " + construct)
+        self.generic_visit(node)
+
+    def module_level_root(self, node: ast.AST) -> Optional[str]:
+        """The name at the root of an attribute or subscript chain if it is a module-level name (a class, a
+        function, a module, a global array), else None: `Parameter.grad` and `XOR_INPUTS[0]` have one."""
+        while isinstance(node, (ast.Attribute, ast.Subscript)):
+            node = node.value
+        if isinstance(node, ast.Name) and node.id in self.known and node.id not in self.local:
+            return node.id
+        return None
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        if isinstance(node.ctx, (ast.Store, ast.Del)) and self.module_level_root(node) is not None:
+            self.report(node, "assignment", "assignment to an item of " + self.module_level_root(node))
         self.generic_visit(node)
 
     # ---------------------------------------------------------------- imports
@@ -280,6 +303,10 @@ class GapChecker(ast.NodeVisitor):
     def visit_AnnAssign(self, node):
         self.report(node, "statements", "annotation")
         self.generic_visit(node)
+
+    def visit_Match(self, node):
+        # case C(attr=x) reads any attribute by a name the checker sees only as a string.
+        self.report(node, "statements", "match")
 
     def visit_ExceptHandler(self, node):
         if node.type is None:
@@ -330,9 +357,43 @@ def check_gap(tree: ast.Module, first_line: int, last_line: int) -> List[Violati
     if function is None:
         raise ValueError("line {} is not inside a function".format(first_line))
     checker = GapChecker(module_names(tree), local_names(function), first_line)
-    for statement in gap_statements(function, first_line, last_line):
+    statements = gap_statements(function, first_line, last_line)
+    for statement in statements:
         checker.check(statement)
-    return checker.violations
+    checker.violations += rebinding_violations(statements, checker, first_line)
+    return sorted(checker.violations, key=lambda violation: violation.line)
+
+
+def bound_names(statements: List[ast.stmt]):
+    """(name, node, how) for every binding in the statements, nested scopes included."""
+    for statement in statements:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.arg):
+                yield node.arg, node, "argument"
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                yield node.id, node, "assignment"
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                yield node.name, node, "except ... as"
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                yield node.name, node, "def"
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                for alias in node.names:
+                    yield alias.asname or alias.name.split(".")[0], node, "import"
+
+
+def rebinding_violations(statements: List[ast.stmt], checker: "GapChecker", first_line: int) -> List[Violation]:
+    """A name that stands for a module must keep standing for it: the checks of module.member rely on it. So a
+    gap may not bind a module-level module's name (np) again, nor bind a name it imports a module as in any
+    other way."""
+    modules = {name for name, value in checker.known.items() if isinstance(value, types.ModuleType)}
+    imported = set(checker.local_modules)
+    found = []
+    for name, node, how in bound_names(statements):
+        if (name in modules and how != "import") or (name in imported and how != "import") or \
+                (name in modules and how == "import" and checker.local_modules.get(name) is not checker.known[name]):
+            found.append(Violation("modules", node.lineno - first_line + 1, "{} binding the module name {}".format(
+                how, name)))
+    return found
 
 
 def gap_statements(function: ast.AST, first_line: int, last_line: int) -> List[ast.stmt]:

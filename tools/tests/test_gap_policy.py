@@ -4,6 +4,7 @@ one-line message that names the gap, the line and the construct) and the natural
 Each body is spliced into the gap of the handout's own file, exactly as tools/rebuild.py does with a submission.
 """
 import re
+import sys
 
 import pytest
 
@@ -111,6 +112,20 @@ REJECTED = [
     ("attributes", "relu_backward", "np.test()\nreturn grad", ".test"),
     ("modules", "relu_backward", "np.random.mtrand\nreturn grad * (h > 0)", ".mtrand"),
     ("assignment", "relu_backward", "np.data = grad\nreturn grad", "assignment to .data"),
+    # Found by a second red-team review: Cython functions' func_globals, match patterns that read attributes by
+    # name, a module name shadowed in a nested scope, and changes to classes and NumPy's global tables.
+    ("frames", "relu_backward", "found = np.random.seed.func_globals\nreturn grad", ".func_globals"),
+    ("attributes", "relu_backward", "found = grad.vars\nreturn grad", ".vars"),
+    ("statements", "linear_backward", "found = None\nmatch self:\n    case Module(W=found):\n        pass\n"
+                                      "return grad", "match"),
+    ("modules", "relu_backward", "shadow = lambda np: 0\nreturn grad", "argument binding the module name np"),
+    ("modules", "relu_backward", "def hide():\n    np = None\n    return np\nreturn grad",
+     "assignment binding the module name np"),
+    ("modules", "relu_backward", "import math as np\nreturn grad", "import binding the module name np"),
+    ("modules", "relu_backward", "np.sctypeDict.update(a=1)\nreturn grad", ".sctypeDict"),
+    ("assignment", "linear_backward", "Parameter.grad = 0\nreturn grad", "assignment to .grad"),
+    ("assignment", "relu_backward", "np.typecodes['All'] = ''\nreturn grad", "assignment to an item of np"),
+    ("attributes", "relu_backward", "found = np.poly1d.order.getter(print)\nreturn grad", ".getter"),
 ]
 
 # (task, body): natural code, right or wrong, that the policy must let run.
@@ -159,6 +174,8 @@ ACCEPTED = [
 @pytest.mark.parametrize("rule, task_key, body, construct", REJECTED,
                          ids=["{}: {}".format(case[0], case[3]) for case in REJECTED])
 def test_the_policy_rejects(rule, task_key, body, construct):
+    if construct == "match" and sys.version_info < (3, 10):
+        pytest.skip("match statements need Python 3.10 (before, they are a syntax error, which is refused too)")
     found = messages(task_key, body)
     assert found, "the policy let this run:\n" + body
     task = TASKS_BY_KEY[task_key]

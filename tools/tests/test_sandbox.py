@@ -176,3 +176,14 @@ def test_a_swallowed_timeout_still_ends_the_run(sandbox, tmp_path):
     assert any("stopped after" in note for note in result["notes"]), result["notes"]
     assert seconds < limits.per_test_seconds + testrun.IDLE_MARGIN + 20, seconds
     assert sum(row.points or 0 for row in result["rows"]) >= 8, "the other tasks were graded"
+
+
+@pytest.mark.parametrize("name, action", [
+    ("compile a payload", "import builtins\nbuiltins.exec('import sys')"),
+    ("read the hidden tests", "open('tests/hidden/test_hidden_backward.py').read()"),
+    ("start a process", "import subprocess\nsubprocess.run(['true'])"),
+])
+def test_the_test_process_refuses_what_no_gap_needs(grader, tmp_path, name, action):
+    # grading/lockdown.py: an audit hook, behind the policy, while code from a gap runs.
+    result = grader.grade(write_solution(tmp_path / "refused", attack(action)))
+    assert relu_points(result) == 0, "the gap could {}".format(name)
