@@ -30,6 +30,9 @@ RULES = {
     "modules": "a module used other than as module.member, or a member outside the allowed ones: numpy's functions "
                "and classes but its other submodules and its file and system entry points (np.lib, np.testing, "
                "np.f2py, np.test, np.load, ...), and of functools only reduce, partial, lru_cache, cache, cmp_to_key",
+    "arrays": "NumPy's array classes (np.ndarray, np.recarray, ...) other than in isinstance(x, np.ndarray), the "
+              "keywords buffer, buf, offset, strides and refcheck, and **keywords in a call: they build arrays over "
+              "raw memory",
     "attributes": "attributes that read or write files, reach C memory, change NumPy's global state or reach "
                   "modules: load, save*, savetxt, loadtxt, genfromtxt, fromfile, fromregex, tofile, dump, dumps, "
                   "memmap, DataSource, ctypes, cffi, format, format_map, seterr, seterrcall, set_printoptions, info, "
@@ -66,7 +69,12 @@ BANNED_ATTRIBUTES = frozenset((
     "subprocess", "inspect", "importlib", "eval", "exec", "open", "compile", "getattr", "setattr", "delattr",
     "globals", "locals", "update_wrapper", "wraps", "singledispatch", "singledispatchmethod", "total_ordering",
     "get_type_hints", "vars", "dir", "type", "object", "super", "breakpoint", "input", "memoryview", "getter",
-    "setter", "deleter", "fget", "fset", "fdel", "attrgetter", "methodcaller"))
+    "setter", "deleter", "fget", "fset", "fdel", "attrgetter", "methodcaller", "resize", "chararray"))
+# NumPy's array classes build an array over any buffer, offset and strides, or over raw integers with dtype "O":
+# memory that the gap could then read and write as Python objects. A gap may name them only to test a type:
+# isinstance(x, np.ndarray). Keywords that hand such a constructor its buffer are refused in every call.
+ARRAY_CLASSES = ("ndarray", "recarray", "matrix", "memmap", "chararray")
+REFUSED_KEYWORDS = ("buffer", "buf", "offset", "strides", "refcheck")
 # Attributes of frames, generators, tracebacks, code objects, and the Python 2 names of function attributes that
 # Cython's functions still have (func_globals is a module's dictionary).
 FRAME_PREFIXES = ("f_", "gi_", "cr_", "ag_", "tb_", "co_", "func_", "im_")
@@ -227,10 +235,28 @@ class GapChecker(ast.NodeVisitor):
         if not (isinstance(parent, ast.Attribute) and parent.value is node):
             self.report(node, "modules", construct)
 
+    def visit_Call(self, node: ast.Call) -> None:
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                self.report(node, "arrays", "**keywords")
+            elif keyword.arg in REFUSED_KEYWORDS:
+                self.report(node, "arrays", "the keyword {}=".format(keyword.arg))
+        self.generic_visit(node)
+
+    def is_type_test(self, node: ast.AST) -> bool:
+        """Whether node is (in) the second argument of isinstance or issubclass: isinstance(x, np.ndarray)."""
+        parent = self.parents.get(node)
+        if isinstance(parent, ast.Tuple):
+            node, parent = parent, self.parents.get(parent)
+        return (isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and
+                parent.func.id in ("isinstance", "issubclass") and len(parent.args) == 2 and parent.args[1] is node)
+
     def visit_Attribute(self, node: ast.Attribute) -> None:
         name = node.attr
         construct = "." + name
         owner = self.resolve(node.value)
+        if owner is not None and name in ARRAY_CLASSES and not self.is_type_test(node):
+            self.report(node, "arrays", construct)
         if name.startswith("_"):
             self.report(node, "underscore", construct)
         elif name.startswith(FRAME_PREFIXES):
@@ -285,6 +311,8 @@ class GapChecker(ast.NodeVisitor):
                 self.report(node, "underscore", alias.name)
             elif alias.name in BANNED_ATTRIBUTES:
                 self.report(node, "attributes", "from {} import {}".format(module, alias.name))
+            elif alias.name in ARRAY_CLASSES:
+                self.report(node, "arrays", "from {} import {}".format(module, alias.name))
             elif alias.name not in allowed_members(importlib.import_module(module)):
                 self.report(node, "modules", "from {} import {}".format(module, alias.name))
             else:

@@ -16,7 +16,7 @@ from grading.tasks import CODE_TASKS
 REFUSED = ("compile", "socket.", "ctypes.", "subprocess.", "os.system", "os.exec", "os.fork", "os.forkpty",
            "os.posix_spawn", "os.spawn", "os.kill", "os.killpg", "os.remove", "os.rename", "os.rmdir", "os.mkdir",
            "os.chmod", "os.chown", "os.symlink", "os.link", "os.truncate", "os.putenv", "os.unsetenv", "shutil.",
-           "pty.", "webbrowser.", "urllib.", "ftplib.", "http.", "smtplib.", "sqlite3.")
+           "pty.", "webbrowser.", "urllib.", "ftplib.", "http.", "smtplib.", "sqlite3.", "gc.")
 
 
 class GapCodeRefused(RuntimeError):

@@ -86,9 +86,10 @@ def test_backward_pass_random_models_and_learning_rates(seed):
     model = Affine(rng.normal(size=d), rng.normal(size=d))
     x, gradient = rng.normal(size=(n, d)), rng.normal(size=(n, d))
     before = [p.data.copy() for p in model.parameters()]
-    model(x)
-    backward_pass(model, FixedGradientLoss(gradient), lr)
+    # Computed before the call, from copies: the gap gets these arrays and could change them.
     expected_grads = [np.sum(gradient * x, axis=0), np.sum(gradient, axis=0)]
+    model(x.copy())
+    backward_pass(model, FixedGradientLoss(gradient.copy()), lr)
     for param, data, grad in zip(model.parameters(), before, expected_grads):
         where = "{} of shape {}, lr = {:.3f}".format(param.name, (d,), lr)
         check_array("backward_pass: {}.grad".format(where), param.grad, grad)

@@ -90,10 +90,12 @@ def record_check_gradients_calls(monkeypatch) -> list:
     """Replace Module.check_gradients by a recorder; returns the list of (module, input_args, args, kwargs)."""
     calls = []
 
-    def record(module, input_args, *args, **kwargs):
+    def check_gradients(module, input_args, *args, **kwargs):
         calls.append((module, input_args, args, kwargs))
 
-    monkeypatch.setattr(Module, "check_gradients", record)
+    # The same name as the real method, so that a gap cannot tell them apart by repr().
+    check_gradients.__qualname__ = Module.check_gradients.__qualname__
+    monkeypatch.setattr(Module, "check_gradients", check_gradients)
     return calls
 
 
@@ -141,11 +143,13 @@ def test_check_gradients_builds_the_network_with_the_rng_given(monkeypatch, seed
 @pytest.mark.check_gradients
 @pytest.mark.parametrize("seed", range(2))
 def test_check_gradients_catches_a_wrong_gradient(monkeypatch, seed):
-    def wrong_sigmoid_backward(self, grad):
+    def backward(self, grad):
         return grad * self.input_cache  # forgets the factor (1 - h)
 
+    backward.__qualname__ = Sigmoid.backward.__qualname__  # indistinguishable by repr() from the real one
+
     check_gradients(np.random.default_rng(seed))  # correct gradients pass
-    monkeypatch.setattr(Sigmoid, "backward", wrong_sigmoid_backward)
+    monkeypatch.setattr(Sigmoid, "backward", backward)
     with pytest.raises(RuntimeError, match="Gradient check"):
         check_gradients(np.random.default_rng(seed))
 

@@ -126,6 +126,15 @@ REJECTED = [
     ("assignment", "linear_backward", "Parameter.grad = 0\nreturn grad", "assignment to .grad"),
     ("assignment", "relu_backward", "np.typecodes['All'] = ''\nreturn grad", "assignment to an item of np"),
     ("attributes", "relu_backward", "found = np.poly1d.order.getter(print)\nreturn grad", ".getter"),
+    # Found by a third review: NumPy's array classes and resize(refcheck=False) give raw memory.
+    ("arrays", "relu_backward", "words = np.zeros(8, dtype=np.uint64)\nrefs = np.ndarray((8,), 'O', words)\n"
+                                "return grad", ".ndarray"),
+    ("arrays", "relu_backward", "found = np.recarray((1,), [('a', 'O')], buf=grad)\nreturn grad", ".recarray"),
+    ("arrays", "relu_backward", "from numpy import ndarray\nreturn grad", "from numpy import ndarray"),
+    ("arrays", "relu_backward", "found = grad.view(np.recarray)\nreturn grad", ".recarray"),
+    ("arrays", "relu_backward", "found = np.frombuffer(grad, offset=8)\nreturn grad", "the keyword offset="),
+    ("arrays", "relu_backward", "found = np.zeros(3, **{'dtype': float})\nreturn grad", "**keywords"),
+    ("attributes", "relu_backward", "grad.resize(3)\nreturn grad", ".resize"),
 ]
 
 # (task, body): natural code, right or wrong, that the policy must let run.
@@ -166,6 +175,8 @@ ACCEPTED = [
     ("relu_backward", "import numpy.linalg\nassert numpy.linalg.norm(grad) >= 0\nreturn grad * (h > 0)"),
     ("relu_backward", "try:\n    return grad * (h > 0)\nexcept Exception as error:\n    raise ValueError(str(error))"),
     ("relu_backward", "rng = np.random.default_rng(0)\nassert rng.random() < 1\nreturn grad * (h > 0)"),
+    ("relu_backward", "if not isinstance(grad, (np.ndarray, list)):\n    raise TypeError('an array')\n"
+                      "return grad * (h > 0)"),
     ("cross_entropy_backward", "def mean(values):\n    return values / len(values)\n\n"
                                "return mean(probabilities - targets)"),
 ]

@@ -182,6 +182,7 @@ def test_a_swallowed_timeout_still_ends_the_run(sandbox, tmp_path):
     ("compile a payload", "import builtins\nbuiltins.exec('import sys')"),
     ("read the hidden tests", "open('tests/hidden/test_hidden_backward.py').read()"),
     ("start a process", "import subprocess\nsubprocess.run(['true'])"),
+    ("list every object of the process", "import gc\nassert gc.get_objects()"),
 ])
 def test_the_test_process_refuses_what_no_gap_needs(grader, tmp_path, name, action):
     # grading/lockdown.py: an audit hook, behind the policy, while code from a gap runs.
