@@ -29,10 +29,10 @@ RULES = {
                "itertools; relative imports; import *",
     "modules": "a module used other than as module.member, or a member outside the allowed ones: numpy's functions "
                "and classes but its other submodules and its file and system entry points (np.lib, np.testing, "
-               "np.f2py, np.test, np.load, ...), and of functools only reduce, partial, lru_cache, cache, cmp_to_key",
+               "np.f2py, np.test, np.load, ...), and of functools only reduce, partial, lru_cache and cache",
     "arrays": "NumPy's array classes (np.ndarray, np.recarray, ...) other than in isinstance(x, np.ndarray), the "
               "keywords buffer, buf, offset, strides and refcheck, and **keywords in a call: they build arrays over "
-              "raw memory",
+              "raw memory (so do frombuffer, fromstring, from_dlpack, .cast and .resize, denied as attributes)",
     "attributes": "attributes that read or write files, reach C memory, change NumPy's global state or reach "
                   "modules: load, save*, savetxt, loadtxt, genfromtxt, fromfile, fromregex, tofile, dump, dumps, "
                   "memmap, DataSource, ctypes, cffi, format, format_map, seterr, seterrcall, set_printoptions, info, "
@@ -49,7 +49,9 @@ ALLOWED_IMPORTS = ("numpy", "numpy.linalg", "numpy.random", "numpy.fft", "math",
 # The modules a gap may use, as module.member only, and which of their members: numpy's submodules linalg, random
 # and fft, and every other public member that is not a module or a banned attribute; of functools only these.
 ALLOWED_SUBMODULES = {"numpy": ("linalg", "random", "fft")}
-FUNCTOOLS_MEMBERS = ("reduce", "partial", "lru_cache", "cache", "cmp_to_key")
+# (Not cmp_to_key: its comparisons call back into Python while NumPy sorts an object array, which a callback
+# that changes the array turns into a dangling pointer.)
+FUNCTOOLS_MEMBERS = ("reduce", "partial", "lru_cache", "cache")
 BANNED_BUILTINS = frozenset(("eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "hasattr", "globals",
                              "locals", "vars", "dir", "type", "object", "super", "input", "breakpoint", "format",
                              "memoryview", "help", "exit", "quit", "classmethod", "staticmethod", "property"))
@@ -69,7 +71,8 @@ BANNED_ATTRIBUTES = frozenset((
     "subprocess", "inspect", "importlib", "eval", "exec", "open", "compile", "getattr", "setattr", "delattr",
     "globals", "locals", "update_wrapper", "wraps", "singledispatch", "singledispatchmethod", "total_ordering",
     "get_type_hints", "vars", "dir", "type", "object", "super", "breakpoint", "input", "memoryview", "getter",
-    "setter", "deleter", "fget", "fset", "fdel", "attrgetter", "methodcaller", "resize", "chararray"))
+    "setter", "deleter", "fget", "fset", "fdel", "attrgetter", "methodcaller", "resize", "chararray", "frombuffer",
+    "fromstring", "from_dlpack", "cast"))
 # NumPy's array classes build an array over any buffer, offset and strides, or over raw integers with dtype "O":
 # memory that the gap could then read and write as Python objects. A gap may name them only to test a type:
 # isinstance(x, np.ndarray). Keywords that hand such a constructor its buffer are refused in every call.

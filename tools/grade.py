@@ -38,7 +38,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
-from grading import points  # noqa: E402  (after the repository root is on sys.path)
+from grading import oracle, points  # noqa: E402  (after the repository root is on sys.path)
 from grading.tasks import CODE_TASKS, TASKS  # noqa: E402
 from tools import handout, rebuild, sandbox as sandboxes, testrun  # noqa: E402
 from tools.submission import read_submission, safe_text  # noqa: E402
@@ -84,6 +84,16 @@ class Grader:
         reference = os.path.join(self.workdir, "reference")
         rebuild.write_tree(self.handout, reference, REPO)
         self.expected = testrun.collect_graded_tests(reference, self.workdir, limits)
+        # The second verdict (grading/oracle.py): every gap on random inputs drawn for this run, against the
+        # reference solution's outputs, computed here, outside any submission's process.
+        self.seed = int.from_bytes(os.urandom(4), "little")
+        solution = os.path.join(self.workdir, "solution")
+        rebuild.write_tree(handout.build_handout(cut=False), solution, REPO)
+        self.reference = testrun.run_oracle(solution, self.seed, limits, os.path.join(self.workdir, "oracle"))
+        broken = [key for key in oracle.CASES if "outputs" not in self.reference.get(key, {})]
+        if broken:
+            raise RuntimeError("the reference solution fails the grader's own check (grading/oracle.py) for {}: {}"
+                               .format(broken, self.reference))
         self.wanted = [path for path in self.handout if path.endswith(".py")] + [points.FEEDBACK_FILE]
         # The separate-user sandbox ends all processes of its user after a run: one submission at a time.
         self.one_at_a_time = threading.Lock() if not sandbox.parallel else None
@@ -111,13 +121,19 @@ class Grader:
             run = testrun.run_graded_tests(tree, self.expected, self.limits, os.path.join(scratch, "runs"),
                                            sandbox=self.sandbox, skip_tasks=set(not_run))
             result["notes"] = run["notes"]
+            checked = oracle.compare(self.reference, testrun.run_oracle(
+                tree, self.seed, self.limits, os.path.join(scratch, "oracle"), self.sandbox))
             code_rows = {}
             for task in CODE_TASKS:
                 if task.key in not_run:
                     code_rows[task.key] = points.Row(task, 0, "failed", "not run: " + not_run[task.key].message)
                     continue
                 ids = [nodeid for nodeid, key in self.expected.items() if key == task.key]
-                code_rows[task.key] = points.code_task_row(task, ids, run["outcomes"])
+                row = points.code_task_row(task, ids, run["outcomes"])
+                if row.status == "passed" and checked.get(task.key):
+                    # The tests said passed; the numbers, compared here, say otherwise. The numbers count.
+                    row = points.Row(task, 0, "failed", "its tests passed, but " + checked[task.key])
+                code_rows[task.key] = row
             # The bonus checks run here, in the grader's process, on the rebuilt tree (they only read files).
             result["rows"] = points.all_rows(code_rows, points.code_style_row(tree), points.feedback_row(tree))
         except Exception as error:  # the submission gets a row with score 0 and the reason

@@ -214,6 +214,54 @@ def run_graded_tests(root: str, expected: Dict[str, str], limits: Limits = DEFAU
     return {"outcomes": outcomes, "notes": notes, "runs": attempt}
 
 
+ORACLE_COMMAND = "import sys; sys.path.insert(0, '.'); from grading import oracle; sys.exit(oracle.main())"
+ORACLE_SECONDS = 60
+ORACLE_BYTES = 4 * 1024 * 1024
+
+
+def run_oracle(root: str, seed: int, limits: Limits, scratch: str,
+               sandbox: Optional[sandboxes.Sandbox] = None) -> dict:
+    """grading/oracle.py on the tree root, in the sandbox: {task key: result}. A case that hangs or crashes the
+    process gets {"error": ...}, and the cases after it run in a new process, as the tests do. Every process of
+    it is gone when this returns."""
+    from grading import oracle
+
+    sandbox = sandbox or sandboxes.Sandbox("none")
+    results, remaining, attempt = {}, sorted(oracle.CASES), 0
+    while remaining and attempt < len(oracle.CASES):
+        attempt += 1
+        run_scratch = os.path.join(scratch, "run-{}".format(attempt))
+        os.makedirs(run_scratch, exist_ok=True)
+        tmp = sandbox.prepare(run_scratch)
+        env = sandbox.environment(tmp)
+        out_path = os.path.join(run_scratch, "oracle.jsonl")
+        out_fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        command = [sys.executable, "-I", "-B", "-c", ORACLE_COMMAND, "--seed", str(seed), "--fd", str(out_fd),
+                   "--tasks", ",".join(remaining), "--seconds", str(int(limits.per_test_seconds))]
+        try:
+            with open(os.path.join(run_scratch, "output.txt"), "ab") as output:
+                process = sandbox.launch(root, run_scratch, command, limits, env, output, pass_fds=(out_fd,))
+                try:
+                    watch(process, out_path, limits._replace(run_seconds=ORACLE_SECONDS))
+                finally:
+                    sandboxes.kill_group(process)
+                    process.wait()
+        finally:
+            os.close(out_fd)
+            sandbox.reap()
+        with open(out_path, "rb") as file:
+            finished, running = oracle.read_lines(file.read(ORACLE_BYTES).decode("utf-8", errors="replace"))
+        results.update((key, value) for key, value in finished.items() if key in remaining)
+        if running in remaining:
+            results[running] = {"error": "the process ended or hung while this case ran"}
+        elif not finished:
+            break  # the process did not even start a case: give up on the rest
+        remaining = [key for key in remaining if key not in results]
+    for key in remaining:
+        results[key] = {"error": "not run"}
+    return results
+
+
 def collect_graded_tests(root: str, workdir: str, limits: Limits = DEFAULT_LIMITS) -> Dict[str, str]:
     """{node id: task key} of every graded test in root (our own tree: no sandbox needed to collect it)."""
     log_path = os.path.join(workdir, "collect.jsonl")

@@ -188,3 +188,36 @@ def test_the_test_process_refuses_what_no_gap_needs(grader, tmp_path, name, acti
     # grading/lockdown.py: an audit hook, behind the policy, while code from a gap runs.
     result = grader.grade(write_solution(tmp_path / "refused", attack(action)))
     assert relu_points(result) == 0, "the gap could {}".format(name)
+
+
+FORGE = """import sys
+recorder = sys.modules['grading.plugin'].PointsRecorder
+if not getattr(recorder, 'forged', False):
+    write = recorder.log
+
+    def log(self, **event):
+        if event.get('event') == 'result':
+            event.update(outcome='passed', message='', headline='')
+        write(self, **event)
+
+    recorder.log = log
+    recorder.forged = True
+return grad
+"""
+
+
+def test_forged_test_outcomes_earn_nothing(grader, tmp_path):
+    # The worst case: code in the test process that the policy did not stop (here it is off) rewrites every
+    # outcome the points plugin logs. The tests then all "pass"; the grader's second verdict, the gap's outputs
+    # on random inputs compared outside the process (grading/oracle.py), does not.
+    result = grader.grade(write_solution(tmp_path / "forger", FORGE))
+    relu = next(row for row in result["rows"] if row.task.key == "relu_backward")
+    assert relu.points == 0 and relu.detail.startswith("its tests passed, but "), relu
+    assert sum(row.points or 0 for row in result["rows"] if row.task.kind == "code") == 8
+
+
+def test_the_second_verdict_keeps_honest_points(grader, tmp_path):
+    from tools.tests.gap_catalogue import CORRECT
+    result = grader.grade(write_solution(tmp_path / "alternative", CORRECT["relu_backward"][0][1]))
+    assert relu_points(result) == 1
+    assert sum(row.points or 0 for row in result["rows"] if row.task.kind == "code") == 9
