@@ -135,6 +135,12 @@ REJECTED = [
     ("arrays", "relu_backward", "found = np.frombuffer(grad, offset=8)\nreturn grad", "the keyword offset="),
     ("arrays", "relu_backward", "found = np.zeros(3, **{'dtype': float})\nreturn grad", "**keywords"),
     ("attributes", "relu_backward", "grad.resize(3)\nreturn grad", ".resize"),
+    # ... and a fourth: the buffer of an object array read and written as integers.
+    ("attributes", "relu_backward", "holder = np.array([list, None], dtype='O')\n"
+                                    "words = np.frombuffer(holder, np.uint64)\nreturn grad", ".frombuffer"),
+    ("attributes", "relu_backward", "holder = np.array([list, None], dtype='O')\n"
+                                    "words = np.asarray(holder.data.cast('B'))\nreturn grad", ".cast"),
+    ("modules", "relu_backward", "import functools\nkey = functools.cmp_to_key(len)\nreturn grad", ".cmp_to_key"),
 ]
 
 # (task, body): natural code, right or wrong, that the policy must let run.
