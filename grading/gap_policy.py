@@ -452,6 +452,7 @@ def message(gap_number: int, gap_name: str, violation: Violation) -> str:
     """'gap 2 (ReLU.backward), line 3: 'open' is not allowed in a gap (...)': one line for the student and the tutor."""
     advice = {".format": "use an f-string or %", ".format_map": "use an f-string or %",
               "format": "use an f-string or %"}.get(violation.construct)
+    construct = violation.construct if len(violation.construct) <= 60 else violation.construct[:57] + "..."
     return "gap {} ({}), line {}: '{}' is not allowed in a gap ({}){}".format(
-        gap_number, gap_name, violation.line, violation.construct, RULES[violation.rule],
+        gap_number, gap_name, violation.line, construct, RULES[violation.rule],
         "; " + advice if advice else "")
