@@ -11,10 +11,10 @@ import shutil
 from collections import OrderedDict, namedtuple
 from typing import Dict, List
 
-from grading.points import FEEDBACK_FILE
-from grading.tasks import TASK_BY_GAP
 from grading import gap_policy
 from grading.gaps import END_PATTERN, START_PATTERN, fill_gaps, find_gaps
+from grading.points import FEEDBACK_FILE
+from grading.tasks import TASK_BY_GAP
 from tools.submission import Submission, safe_text
 
 HIDDEN_TESTS = os.path.join("tests", "hidden")

@@ -255,7 +255,9 @@ def run_oracle(root: str, seed: int, limits: Limits, scratch: str,
         if running in remaining:
             results[running] = {"error": "the process ended or hung while this case ran"}
         elif not finished:
-            break  # the process did not even start a case: give up on the rest
+            # No case started, so no student code ran: the grader itself failed. Say so instead of scoring 0.
+            with open(os.path.join(run_scratch, "output.txt"), encoding="utf-8", errors="replace") as file:
+                raise RuntimeError("the grader's check (grading/oracle.py) did not start: " + file.read()[-500:])
         remaining = [key for key in remaining if key not in results]
     for key in remaining:
         results[key] = {"error": "not run"}

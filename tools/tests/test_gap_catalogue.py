@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from grading.gaps import fill_gaps
 from grading.tasks import CODE_TASKS, TASKS_BY_KEY
 from tools import handout
-from grading.gaps import fill_gaps
 from tools.tests.gap_catalogue import CORRECT, WRONG, indented
 
 pytestmark = pytest.mark.timeout(600)

@@ -19,9 +19,9 @@ import zipfile
 import pytest
 
 from grading import points
+from grading.gaps import fill_gaps, gap_bodies
 from grading.tasks import CODE_TASKS, TASKS_BY_KEY
 from tools import handout
-from grading.gaps import fill_gaps, gap_bodies
 from tools.tests.gap_catalogue import CORRECT, indented
 
 REPO = handout.REPO

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
+from grading.gaps import GapError, cut_gaps, fill_gaps, find_gaps, gap_bodies, without_gap_bodies
 from grading.tasks import CODE_TASKS
 from tools import handout, make_handout
-from grading.gaps import GapError, cut_gaps, fill_gaps, find_gaps, gap_bodies, without_gap_bodies
 
 REPO = handout.REPO
 START, END = "# START" + " TODO ################", "# END" + " TODO ##################"

@@ -15,9 +15,9 @@ import time
 
 import pytest
 
+from grading.gaps import fill_gaps
 from grading.tasks import TASKS_BY_KEY
 from tools import grade, handout, sandbox as sandboxes, testrun
-from grading.gaps import fill_gaps, gap_bodies
 from tools.tests.gap_catalogue import indented
 
 pytestmark = pytest.mark.timeout(300)
