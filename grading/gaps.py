@@ -39,8 +39,9 @@ def _functions(tree: ast.AST) -> list:
     return found
 
 
-def find_gaps(text: str, path: str = "<string>") -> List[Gap]:
-    """All gaps of a Python source, in order. Raises GapError (file:line: reason) for malformed markers."""
+def marker_pairs(text: str, path: str = "<string>") -> List[Gap]:
+    """The gaps of a source found by their marker lines alone, without parsing the code (so also in a file that
+    does not parse); their names are None. Raises GapError (file:line: reason) for malformed markers."""
     lines = text.splitlines()
     gaps, open_start = [], None
     for index, line in enumerate(lines):
@@ -65,6 +66,12 @@ def find_gaps(text: str, path: str = "<string>") -> List[Gap]:
             open_start = None
     if open_start is not None:
         raise GapError("{}:{}: START TODO without an END TODO".format(path, open_start + 1))
+    return gaps
+
+
+def find_gaps(text: str, path: str = "<string>") -> List[Gap]:
+    """All gaps of a Python source, in order. Raises GapError (file:line: reason) for malformed markers."""
+    gaps = marker_pairs(text, path)
     if not gaps:
         return []
     try:
@@ -111,9 +118,10 @@ def without_gap_bodies(text: str, path: str = "<string>") -> str:
     """The code around the gaps: everything between the markers removed, lines right-stripped.
 
     Two versions of a file have the same code outside the gaps exactly when these agree. Line endings and
-    trailing spaces do not count (a student on Windows may save with CRLF).
+    trailing spaces do not count (a student on Windows may save with CRLF). Found by the markers alone, so it
+    works on a file that does not parse.
     """
-    gaps = find_gaps(text, path)
+    gaps = marker_pairs(text, path)
     stripped = _replace_bodies(text, gaps, lambda gap, lines: [])
     return "\n".join(line.rstrip() for line in stripped.splitlines()).rstrip("\n") + "\n"
 

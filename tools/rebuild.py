@@ -12,7 +12,7 @@ from collections import OrderedDict, namedtuple
 from typing import Dict, List
 
 from grading import gap_policy
-from grading.gaps import END_PATTERN, START_PATTERN, fill_gaps, find_gaps
+from grading.gaps import GapError, fill_gaps, find_gaps, marker_pairs, without_gap_bodies
 from grading.points import FEEDBACK_FILE
 from grading.tasks import TASK_BY_GAP
 from tools.submission import Submission, safe_text
@@ -28,32 +28,21 @@ GapResult = namedtuple("GapResult", "task status message")
 Rebuilt = namedtuple("Rebuilt", "files gaps findings")
 
 
-def marker_blocks(text: str) -> List[tuple]:
-    """(start, end) line indices of each START/END marker pair, by the markers alone (no parsing of the code)."""
-    blocks, start = [], None
-    for index, line in enumerate(text.splitlines()):
-        if START_PATTERN.match(line):
-            if start is not None:
-                return []
-            start = index
-        elif END_PATTERN.match(line):
-            if start is None:
-                return []
-            blocks.append((start, index))
-            start = None
-    return blocks if start is None else []
-
-
 def student_bodies(text: str, handout_text: str, path: str, findings: List[str]) -> Dict[str, List[str]]:
-    """{gap name: body lines} of the student's file, the gaps matched to the handout's by their order."""
+    """{gap name: body lines} of the student's file, the gaps matched to the handout's by their order, found by
+    their markers alone (the student's file need not parse)."""
     names = [gap.name for gap in find_gaps(handout_text, path)]
-    blocks = marker_blocks(text)
+    try:
+        blocks = marker_pairs(text, path)
+    except GapError as error:
+        findings.append("{}; its gaps were not graded".format(error))
+        return {}
     if len(blocks) != len(names):
         findings.append("{}: the gap markers are broken ({} complete START/END TODO pairs, the handout has {}); "
                         "its gaps were not graded".format(path, len(blocks), len(names)))
         return {}
     lines = text.splitlines()
-    return OrderedDict((name, lines[start + 1:end]) for name, (start, end) in zip(names, blocks))
+    return OrderedDict((name, lines[block.start + 1:block.end]) for name, block in zip(names, blocks))
 
 
 def is_untouched(body: List[str], handout_body: List[str]) -> bool:
@@ -133,22 +122,10 @@ def rebuild(handout: "OrderedDict[str, bytes]", submission: Submission, check_po
 
 def compare_outside_gaps(path: str, expected: str, got: str) -> List[str]:
     """A finding if the code around the gaps differs from the handout's (trailing spaces do not count)."""
-    def outside(text):
-        lines, inside = [], False
-        for line in text.splitlines():
-            if START_PATTERN.match(line):
-                inside = True
-                lines.append("# START TODO")
-            elif END_PATTERN.match(line):
-                inside = False
-                lines.append("# END TODO")
-            elif not inside:
-                lines.append(line.rstrip())
-        while lines and not lines[-1]:
-            lines.pop()
-        return lines
-
-    expected_lines, got_lines = outside(expected), outside(got)
+    try:
+        expected_lines, got_lines = (without_gap_bodies(text, path).splitlines() for text in (expected, got))
+    except GapError:
+        return []  # student_bodies reports broken markers
     if expected_lines == got_lines:
         return []
     diff = [line for line in difflib.unified_diff(expected_lines, got_lines, "handout", "submission", n=0,

@@ -24,6 +24,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Dict, List, Optional
 
@@ -39,7 +40,6 @@ NOBODY = 65534
 EXTRA_PROCESSES = 64
 TMP_MB = 256
 WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")
-MODES = ("bwrap", "user", "none")
 
 
 class SandboxError(RuntimeError):
@@ -124,8 +124,8 @@ class Sandbox:
         bubblewrap gets its options through a pipe (--args), so that the sandboxed code, which can read its
         parent's command line in /proc, sees only `bwrap --args N` and the command, no path of the grader's.
         """
-        command = self.command(tree, scratch, inner, limits, env)
         if self.mode != "bwrap":
+            command = self.wrapped(os.path.join(scratch, "sandbox_exec.py"), inner, limits)
             return subprocess.Popen(command, cwd=tree, env=env, stdin=subprocess.DEVNULL, stdout=stdout,
                                     stderr=subprocess.STDOUT, start_new_session=True, pass_fds=tuple(pass_fds))
         options = self.bwrap_arguments(tree, scratch, env)
@@ -133,15 +133,14 @@ class Sandbox:
         try:
             with os.fdopen(writer, "wb") as pipe:
                 pipe.write(b"".join(argument.encode("utf-8") + b"\0" for argument in options[1:]))
-            return subprocess.Popen([options[0], "--args", str(reader)] + command[len(options):], env=env,
-                                    stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.STDOUT,
+            return subprocess.Popen([options[0], "--args", str(reader)] + self.wrapped(WRAPPER_INSIDE, inner, limits),
+                                    env=env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.STDOUT,
                                     start_new_session=True, pass_fds=tuple(pass_fds) + (reader,))
         finally:
             os.close(reader)
 
-    def command(self, tree: str, scratch: str, inner: List[str], limits, env: Dict[str, str]) -> List[str]:
-        """The full command that runs `inner` (a command line to run in the tree) in this sandbox."""
-        wrapper = os.path.join(scratch, "sandbox_exec.py")
+    def wrapped(self, wrapper: str, inner: List[str], limits) -> List[str]:
+        """`inner` behind the exec wrapper at `wrapper` (its path where the command runs), with the run's limits."""
         limit_args = ["--cpu", str(limits.cpu_seconds), "--memory-mb", str(limits.memory_mb), "--file-mb",
                       str(limits.file_mb)]
         uid = self.uid if self.uid is not None else os.getuid()
@@ -149,10 +148,7 @@ class Sandbox:
             limit_args += ["--processes", str(len(processes_of(uid)) + EXTRA_PROCESSES)]
         if self.uid is not None:
             limit_args += ["--uid", str(self.uid), "--gid", str(self.gid)]
-        if self.mode != "bwrap":
-            return [sys.executable, "-I", "-S", wrapper] + limit_args + ["--"] + inner
-        return self.bwrap_arguments(tree, scratch, env) + [
-            sys.executable, "-I", "-S", WRAPPER_INSIDE] + limit_args + ["--"] + inner
+        return [sys.executable, "-I", "-S", wrapper] + limit_args + ["--"] + inner
 
     def bwrap_arguments(self, tree: str, scratch: str, env: Dict[str, str]) -> List[str]:
         args = [shutil.which("bwrap") or "bwrap", "--unshare-pid", "--unshare-ipc", "--unshare-net", "--unshare-uts",
@@ -198,46 +194,37 @@ class Sandbox:
         return env
 
     # ------------------------------------------------------------ after a run
-    def reap(self, timeout: float = 10.0) -> List[str]:
-        """End whatever the run left behind; returns notes for the report (empty when nothing was left).
+    def reap(self, timeout: float = 10.0) -> None:
+        """End whatever the run left behind.
 
         Under bubblewrap the PID namespace ended with the run. As a separate user, every process of that user is
         killed, and its files in the world-writable folders are removed.
         """
         if self.mode != "user":
-            return []
-        notes = []
+            return
         deadline = time.time() + timeout
         while processes_of(self.uid):
             subprocess.run([sys.executable, "-I", "-S", EXEC_WRAPPER, "--uid", str(self.uid), "--gid", str(self.gid),
                             "--kill-all"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, timeout=30)
-            if not processes_of(self.uid):
-                notes.append("processes left by the tests were killed")
-                break
-            if time.time() > deadline:
+            if processes_of(self.uid) and time.time() > deadline:
                 left = processes_of(self.uid)
                 raise SandboxError("processes of user {} survive SIGKILL: {}".format(self.user, left))
             time.sleep(0.05)
         for folder in WORLD_WRITABLE:
-            removed = remove_files_of(folder, self.uid)
-            if removed:
-                notes.append("{} file(s) the tests left in {} were removed".format(removed, folder))
-        return notes
+            remove_files_of(folder, self.uid)
 
 
 def tempfile_root() -> str:
-    import tempfile
     return os.path.realpath(tempfile.gettempdir())
 
 
-def remove_files_of(folder: str, uid: int) -> int:
-    """Remove the entries directly in folder that uid owns (whole trees); returns how many."""
-    removed = 0
+def remove_files_of(folder: str, uid: int) -> None:
+    """Remove the entries directly in folder that uid owns (whole trees)."""
     try:
         entries = list(os.scandir(folder))
     except OSError:
-        return 0
+        return
     for entry in entries:
         try:
             if entry.stat(follow_symlinks=False).st_uid != uid:
@@ -246,10 +233,8 @@ def remove_files_of(folder: str, uid: int) -> int:
                 shutil.rmtree(entry.path, ignore_errors=True)
             else:
                 os.remove(entry.path)
-            removed += 1
         except OSError:
             continue
-    return removed
 
 
 # ---------------------------------------------------------------- choosing one
@@ -259,7 +244,6 @@ def _probe(sandbox: Sandbox, limits, private=()) -> subprocess.CompletedProcess:
 
     It prints 'repository hidden' if it cannot list the master repository, and 'readable: PATH' for every
     folder of `private` it can list."""
-    import tempfile
     scratch = tempfile.mkdtemp(prefix="grade-probe-")
     try:
         os.chmod(scratch, 0o711)

@@ -99,29 +99,38 @@ def run_once(root: str, args: List[str], log_path: str, limits: Limits, output_p
 
     The results are in log_path. Every process of the run is gone when this returns.
     """
+    verdict, returncode = run_watched(root, lambda log_fd: pytest_arguments(log_fd, limits, args), log_path,
+                                      output_path, limits, sandbox, scratch)
+    if verdict:
+        return verdict
+    if returncode < 0:
+        return "died (signal {})".format(-returncode)
+    return "finished" if read_log(log_path).finished else "died (exit code {})".format(returncode)
+
+
+def run_watched(root: str, command_for, report_path: str, output_path: str, limits: Limits,
+                sandbox: Optional[sandboxes.Sandbox] = None, scratch: Optional[str] = None) -> tuple:
+    """Run command_for(fd) in the sandbox on the tree root, where fd is report_path opened for appending and
+    passed down; watch the report (see watch()). Returns (None or "timeout", the exit code). Every process of
+    the run is gone when this returns."""
     sandbox = sandbox or sandboxes.Sandbox("none")
     scratch = scratch or tempfile.mkdtemp(prefix="testrun-")
-    tmp = sandbox.prepare(scratch)
-    env = sandbox.environment(tmp)
-    log_fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    env = sandbox.environment(sandbox.prepare(scratch))
+    report_fd = os.open(report_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         with open(output_path, "ab") as output:
-            process = sandbox.launch(root, scratch, pytest_arguments(log_fd, limits, args), limits, env, output,
-                                     pass_fds=(log_fd,))
+            process = sandbox.launch(root, scratch, command_for(report_fd), limits, env, output,
+                                     pass_fds=(report_fd,))
             try:
-                verdict = watch(process, log_path, limits)
+                verdict = watch(process, report_path, limits)
             finally:
                 # Whatever the run started in its session goes too; the sandbox reaps the rest.
                 sandboxes.kill_group(process)
                 process.wait()
     finally:
-        os.close(log_fd)
+        os.close(report_fd)
         sandbox.reap()
-    if verdict:
-        return verdict
-    if process.returncode < 0:
-        return "died (signal {})".format(-process.returncode)
-    return "finished" if read_log(log_path).finished else "died (exit code {})".format(process.returncode)
+    return verdict, process.returncode
 
 
 def watch(process: subprocess.Popen, log_path: str, limits: Limits) -> Optional[str]:
@@ -231,24 +240,13 @@ def run_oracle(root: str, seed: int, limits: Limits, scratch: str,
     while remaining and attempt < len(oracle.CASES):
         attempt += 1
         run_scratch = os.path.join(scratch, "run-{}".format(attempt))
-        os.makedirs(run_scratch, exist_ok=True)
-        tmp = sandbox.prepare(run_scratch)
-        env = sandbox.environment(tmp)
         out_path = os.path.join(run_scratch, "oracle.jsonl")
-        out_fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        command = [sys.executable, "-I", "-B", "-c", ORACLE_COMMAND, "--seed", str(seed), "--fd", str(out_fd),
-                   "--tasks", ",".join(remaining), "--seconds", str(int(limits.per_test_seconds))]
-        try:
-            with open(os.path.join(run_scratch, "output.txt"), "ab") as output:
-                process = sandbox.launch(root, run_scratch, command, limits, env, output, pass_fds=(out_fd,))
-                try:
-                    watch(process, out_path, limits._replace(run_seconds=ORACLE_SECONDS))
-                finally:
-                    sandboxes.kill_group(process)
-                    process.wait()
-        finally:
-            os.close(out_fd)
-            sandbox.reap()
+        os.makedirs(run_scratch, exist_ok=True)
+        run_watched(root, lambda out_fd: [sys.executable, "-I", "-B", "-c", ORACLE_COMMAND, "--seed", str(seed),
+                                          "--fd", str(out_fd), "--tasks", ",".join(remaining), "--seconds",
+                                          str(int(limits.per_test_seconds))],
+                    out_path, os.path.join(run_scratch, "output.txt"), limits._replace(run_seconds=ORACLE_SECONDS),
+                    sandbox, run_scratch)
         with open(out_path, "rb") as file:
             finished, running = oracle.read_lines(file.read(ORACLE_BYTES).decode("utf-8", errors="replace"))
         results.update((key, value) for key, value in finished.items() if key in remaining)
