@@ -1,16 +1,23 @@
-"""The TODO gaps of the exercise: find them in a Python source, cut them out, compare code around them.
+"""The TODO gaps of the exercise: the one place that finds them, cuts them out and splices a student's back in.
 
-A gap is a block inside one function, between a line `# START TODO ...` and a line `# END TODO ...` at the
-same indentation. Its first lines that are comments are the instructions for the student; the rest is the
-reference solution. The gap's name is the qualified name of the enclosing function, e.g. "Linear.backward".
+A gap is a block inside one function, between a line `# START TODO ...` and the next line `# END TODO ...`. Its
+first lines that are comments are the instructions for the student; the rest is the reference solution. A gap is
+named by the qualified name of the function that holds its START line, e.g. "Linear.backward", never by its
+position, so a gap added between two releases does not shift the others.
+
+The grader takes a student's gap body by that name and splices it into the handout's file (splice()): the body
+must parse on its own as statements that stay inside the gap's function, and the spliced file's syntax tree
+outside the gaps' bodies must equal the handout's. Anything else rejects that gap alone, with one line that names
+the gap and the line.
 """
 import ast
 import re
 from collections import namedtuple
-from typing import List
+from typing import Dict, List, Optional, Tuple
 
 START_PATTERN = re.compile(r"^(?P<indent>[ \t]*)#\s*START TODO\b")
 END_PATTERN = re.compile(r"^(?P<indent>[ \t]*)#\s*END TODO\b")
+DEFINITION = re.compile(r"^(?P<indent>[ \t]*)(?:async\s+)?(?P<kind>def|class)\s+(?P<name>\w+)")
 
 # start, end: 0-based indices of the marker lines. instructions: how many comment lines follow the START marker.
 Gap = namedtuple("Gap", "name path start end indent instructions")
@@ -20,49 +27,65 @@ class GapError(ValueError):
     """A malformed gap marker; the message starts with file:line."""
 
 
-def _functions(tree: ast.AST) -> list:
-    """(qualified name, first line, last line) of every function, 1-based lines, outer ones first."""
-    found = []
+def width(whitespace: str) -> int:
+    """The column a line's leading whitespace reaches, tabs to the next multiple of 8 (as Python reads them)."""
+    column = 0
+    for character in whitespace:
+        column = (column // 8 + 1) * 8 if character == "\t" else column + 1
+    return column
 
-    def visit(node, prefix):
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                name = prefix + child.name
-                found.append((name, child.lineno, child.end_lineno))
-                visit(child, name + ".")
-            elif isinstance(child, ast.ClassDef):
-                visit(child, prefix + child.name + ".")
-            else:
-                visit(child, prefix)
 
-    visit(tree, "")
-    return found
+def _leading(line: str) -> str:
+    return line[:len(line) - len(line.lstrip(" \t"))]
+
+
+def enclosing_name(lines: List[str], index: int) -> Optional[str]:
+    """The qualified name of the innermost function whose body holds line `index`, read from the `def` and
+    `class` lines above it by their indentation (so also in a file that does not parse); None outside functions."""
+    limit = width(_leading(lines[index]))
+    parts, kinds = [], []
+    for line in reversed(lines[:index]):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        indent = width(_leading(line))
+        if indent >= limit:
+            continue
+        match = DEFINITION.match(line)
+        if match:
+            parts.append(match.group("name"))
+            kinds.append(match.group("kind"))
+        limit = indent
+        if indent == 0:
+            break
+    if "def" not in kinds:
+        return None
+    innermost = kinds.index("def")  # what encloses the line is the nearest function and everything around it
+    return ".".join(reversed(parts[innermost:]))
 
 
 def marker_pairs(text: str, path: str = "<string>") -> List[Gap]:
-    """The gaps of a source found by their marker lines alone, without parsing the code (so also in a file that
-    does not parse); their names are None. Raises GapError (file:line: reason) for malformed markers."""
+    """The gaps of a source, found by their marker lines and named by their enclosing function's `def` lines,
+    without parsing the code (so also in a file that does not parse). Raises GapError (file:line: reason)."""
     lines = text.splitlines()
     gaps, open_start = [], None
     for index, line in enumerate(lines):
-        start, end = START_PATTERN.match(line), END_PATTERN.match(line)
-        if start:
+        if START_PATTERN.match(line):
             if open_start is not None:
                 raise GapError("{}:{}: START TODO inside the gap opened at line {} (gaps cannot nest)"
                                .format(path, index + 1, open_start + 1))
             open_start = index
-        elif end:
+        elif END_PATTERN.match(line):
             if open_start is None:
                 raise GapError("{}:{}: END TODO without a START TODO before it".format(path, index + 1))
             indent = START_PATTERN.match(lines[open_start]).group("indent")
-            if end.group("indent") != indent:
-                raise GapError("{}:{}: END TODO is indented differently from its START TODO at line {}"
-                               .format(path, index + 1, open_start + 1))
             instructions = 0
             while (open_start + 1 + instructions < index
                    and lines[open_start + 1 + instructions].strip().startswith("#")):
                 instructions += 1
-            gaps.append(Gap(None, path, open_start, index, indent, instructions))
+            name = enclosing_name(lines, open_start)
+            if name is None:
+                raise GapError("{}:{}: the gap is not inside a function".format(path, open_start + 1))
+            gaps.append(Gap(name, path, open_start, index, indent, instructions))
             open_start = None
     if open_start is not None:
         raise GapError("{}:{}: START TODO without an END TODO".format(path, open_start + 1))
@@ -70,25 +93,25 @@ def marker_pairs(text: str, path: str = "<string>") -> List[Gap]:
 
 
 def find_gaps(text: str, path: str = "<string>") -> List[Gap]:
-    """All gaps of a Python source, in order. Raises GapError (file:line: reason) for malformed markers."""
+    """All gaps of one of our own sources, in order. Raises GapError for malformed markers, a file that does not
+    parse, two gaps in one function, or marker lines indented unlike each other."""
     gaps = marker_pairs(text, path)
     if not gaps:
         return []
     try:
-        tree = ast.parse(text, filename=path)
+        ast.parse(text, filename=path)
     except SyntaxError as error:
         raise GapError("{}:{}: cannot parse the file: {}".format(path, error.lineno, error.msg))
-    functions = _functions(tree)
-    named = []
+    lines = text.splitlines()
     for gap in gaps:
-        # The innermost function whose body holds the START marker (lines are 1-based in ast). The END marker
-        # may come after the function's last statement, e.g. after a return; it has START's indentation.
-        holders = [f for f in functions if f[1] < gap.start + 1 <= f[2]]
-        if not holders:
-            raise GapError("{}:{}: the gap is not inside a function".format(path, gap.start + 1))
-        name = max(holders, key=lambda f: f[1])[0]
-        named.append(gap._replace(name=name))
-    return named
+        if END_PATTERN.match(lines[gap.end]).group("indent") != gap.indent:
+            raise GapError("{}:{}: END TODO is indented differently from its START TODO at line {}"
+                           .format(path, gap.end + 1, gap.start + 1))
+    names = [gap.name for gap in gaps]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise GapError("{}: more than one gap in {}".format(path, ", ".join(twice)))
+    return gaps
 
 
 def not_implemented_line(gap: Gap) -> str:
@@ -98,7 +121,7 @@ def not_implemented_line(gap: Gap) -> str:
 def _replace_bodies(text: str, gaps: List[Gap], body_of) -> str:
     lines = text.splitlines()
     out, position = [], 0
-    for gap in gaps:
+    for gap in sorted(gaps, key=lambda gap: gap.start):
         out += lines[position:gap.start + 1]
         out += body_of(gap, lines)
         out.append(lines[gap.end])
@@ -109,8 +132,7 @@ def _replace_bodies(text: str, gaps: List[Gap], body_of) -> str:
 
 def cut_gaps(text: str, path: str = "<string>") -> str:
     """The student's version: each gap keeps its markers and instructions; its code becomes a raise."""
-    gaps = find_gaps(text, path)
-    return _replace_bodies(text, gaps, lambda gap, lines: (
+    return _replace_bodies(text, find_gaps(text, path), lambda gap, lines: (
         lines[gap.start + 1:gap.start + 1 + gap.instructions] + [not_implemented_line(gap)]))
 
 
@@ -121,18 +143,141 @@ def without_gap_bodies(text: str, path: str = "<string>") -> str:
     trailing spaces do not count (a student on Windows may save with CRLF). Found by the markers alone, so it
     works on a file that does not parse.
     """
-    gaps = marker_pairs(text, path)
-    stripped = _replace_bodies(text, gaps, lambda gap, lines: [])
+    stripped = _replace_bodies(text, marker_pairs(text, path), lambda gap, lines: [])
     return "\n".join(line.rstrip() for line in stripped.splitlines()).rstrip("\n") + "\n"
 
 
-def gap_bodies(text: str, path: str = "<string>") -> dict:
-    """{gap name: the lines strictly between its markers}."""
+def gap_bodies(text: str, path: str = "<string>") -> Dict[str, List[str]]:
+    """{gap name: the lines strictly between its markers}, found by the markers alone."""
     lines = text.splitlines()
-    return {gap.name: lines[gap.start + 1:gap.end] for gap in find_gaps(text, path)}
+    return {gap.name: lines[gap.start + 1:gap.end] for gap in marker_pairs(text, path)}
 
 
-def fill_gaps(text: str, bodies: dict, path: str = "<string>") -> str:
+def fill_gaps(text: str, bodies: Dict[str, List[str]], path: str = "<string>") -> str:
     """`text` with the body of every gap named in `bodies` replaced by those lines (others stay as they are)."""
     return _replace_bodies(text, find_gaps(text, path), lambda gap, lines: (
         bodies[gap.name] if gap.name in bodies else lines[gap.start + 1:gap.end]))
+
+
+# ---------------------------------------------------------------- a student's body, checked and spliced in
+
+class BodyRejected(ValueError):
+    """A gap body that cannot be spliced into its function: `line` is 1-based from the first line after START."""
+
+    def __init__(self, line: int, reason: str):
+        super().__init__(reason)
+        self.line = line
+        self.reason = reason
+
+
+def reindent(body: List[str], student_indent: str, indent: str) -> List[str]:
+    """The body's lines moved from the student's marker indentation to `indent`, tabs expanded (an editor that
+    re-indented the file with tabs changes nothing). Raises BodyRejected for a line left of the markers."""
+    base = width(student_indent)
+    moved = []
+    for number, line in enumerate(body, start=1):
+        if not line.strip():
+            moved.append("")
+            continue
+        column = width(_leading(line))
+        if column < base:
+            raise BodyRejected(number, "it is indented left of the gap's START TODO line, so it would leave the "
+                                       "gap's function")
+        moved.append(indent + " " * (column - base) + line.lstrip(" \t"))
+    return moved
+
+
+def statements(body: List[str], indent: str) -> List[ast.stmt]:
+    """The body, at indentation `indent`, parsed on its own as a block of statements. Raises BodyRejected for a
+    syntax error, or for anything the parser refuses (a body nested too deeply, ...)."""
+    source = "\n".join(line[len(indent):] if line.startswith(indent) else line for line in body) + "\n"
+    try:
+        return ast.parse(source).body
+    except SyntaxError as error:
+        line = error.lineno or 1
+        raise BodyRejected(max(1, min(line, len(body))), "a syntax error ({})".format(error.msg))
+    except (RecursionError, MemoryError, ValueError) as error:
+        raise BodyRejected(1, "the parser could not read it ({})".format(type(error).__name__))
+
+
+def _function(tree: ast.AST, qualified: str) -> Optional[ast.AST]:
+    """The function definition with this qualified name (classes and functions nested by name)."""
+    scope = tree
+    for part in qualified.split("."):
+        found = [node for node in getattr(scope, "body", []) if getattr(node, "name", None) == part
+                 and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+        if not found:
+            return None
+        scope = found[-1]
+    return scope if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+
+
+def outside(tree: ast.AST, gap_names: List[str], loose_strings: bool = False) -> str:
+    """The syntax tree with the bodies of the gap functions emptied: what must equal the handout's.
+
+    loose_strings: white space inside string constants does not count (an editor that re-indents a file with tabs
+    also re-indents its docstrings)."""
+    for name in gap_names:
+        function = _function(tree, name)
+        if function is not None:
+            function.body = []
+    if loose_strings:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                node.value = " ".join(node.value.split())
+    return ast.dump(tree)
+
+
+def splice(handout_text: str, gap: Gap, body: List[str], student_indent: str, path: str) -> str:
+    """The handout file with this gap's body replaced by the student's. Raises BodyRejected unless the body is a
+    block of statements that stays inside the gap's function and leaves the rest of the file's syntax tree as
+    the handout has it."""
+    lines = reindent(body, student_indent, gap.indent)
+    own = statements(lines, gap.indent)
+    text = _replace_bodies(handout_text, [gap], lambda g, old: lines)
+    try:
+        tree, handout = ast.parse(text, filename=path), ast.parse(handout_text, filename=path)
+        compile(text, path, "exec", dont_inherit=True)  # what the parser accepts but Python refuses (nonlocal)
+    except SyntaxError as error:
+        line = (error.lineno or gap.start + 2) - gap.start - 1
+        raise BodyRejected(max(1, min(line, len(body))), "a syntax error ({})".format(error.msg))
+    except (RecursionError, MemoryError, ValueError) as error:
+        raise BodyRejected(1, "Python could not compile it ({})".format(type(error).__name__))
+    function, original = _function(tree, gap.name), _function(handout, gap.name)
+    before = [node for node in original.body if node.end_lineno < gap.start + 1]
+    after = [node for node in original.body if node.lineno > gap.end + 1]
+    shift = len(lines) - (gap.end - gap.start - 1)
+    if [ast.dump(node) for node in function.body] != [ast.dump(node) for node in before + own + after] \
+            or outside(tree, [gap.name]) != outside(handout, [gap.name]):
+        raise BodyRejected(len(body), "it changes the code around the gap (line {} of the file)".format(
+            gap.end + 1 + shift))
+    return text
+
+
+def student_gaps(text: str, path: str = "<string>") -> Tuple[Dict[str, Tuple[List[str], str, int]], List[str]]:
+    """({gap name: (body lines, the START line's indentation, the START line's 1-based number)}, problems) of a
+    student's file, found by markers and named by their functions; the file need not parse. A name found twice
+    is a problem and neither is taken."""
+    lines = text.splitlines()
+    found, problems, seen = {}, [], []
+    start = None
+    for index, line in enumerate(lines):
+        if START_PATTERN.match(line):
+            if start is not None:
+                problems.append("{}:{}: START TODO inside the gap opened at line {}".format(
+                    path, index + 1, start + 1))
+            start = index
+        elif END_PATTERN.match(line) and start is not None:
+            name = enclosing_name(lines, start)
+            if name is None:
+                problems.append("{}:{}: a gap outside any function".format(path, start + 1))
+            elif name in seen:
+                problems.append("{}:{}: a second gap in {}".format(path, start + 1, name))
+                found.pop(name, None)
+            else:
+                seen.append(name)
+                found[name] = (lines[start + 1:index], START_PATTERN.match(lines[start]).group("indent"), start + 1)
+            start = None
+    if start is not None:
+        problems.append("{}:{}: START TODO without an END TODO".format(path, start + 1))
+    return found, problems

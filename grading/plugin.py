@@ -30,6 +30,8 @@ def pytest_addoption(parser):
                     help="(for the grader) the same, to the open file descriptor FD that the grader passed down")
     group.addoption("--points-grader", action="store_true",
                     help="(for the grader) skip a task's remaining tests once one of them failed")
+    group.addoption("--value-seed", type=int, metavar="S",
+                    help="(for the grader) run the value checks of grading/value_checks.py on inputs drawn from S")
 
 
 def pytest_configure(config):
@@ -46,6 +48,7 @@ class PointsRecorder:
         self.task_of = {}  # node id -> task key
         self.outcomes = {}  # node id -> {"outcome": ..., "message": ...}
         self.failed_tasks = set()
+        self.timed_out = {}  # task key -> the test of it that timed out
         path = config.getoption("points_log")
         # Unbuffered and appending: a line is on disk as soon as it is written, even if the process dies next.
         self.log_fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600) if path else None
@@ -68,15 +71,13 @@ class PointsRecorder:
                 self.expected.setdefault(task.key, []).append(item.nodeid)
                 self.task_of[item.nodeid] = task.key
         self.log(event="collected", tests=self.task_of)
-        if self.config.getoption("points_grader") and self.task_of:
-            # The grader's runs only: from now on, code from a gap may not compile strings, open files outside
-            # the Python installation and lib/, or start anything (grading/lockdown.py).
-            from grading import lockdown
-            lockdown.install(ROOT)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item):
         task = self.task_of.get(item.nodeid)
+        if task in self.timed_out:
+            # An endless loop would cost every further test of the task its whole time limit.
+            pytest.skip("not run: {} of the same task timed out".format(self.timed_out[task].split("::")[-1]))
         if self.config.getoption("points_grader") and task in self.failed_tasks:
             pytest.skip("an earlier test of this task failed, so the task earns no points")
 
@@ -91,8 +92,14 @@ class PointsRecorder:
                 text = report.longreprtext
                 self.outcomes[report.nodeid] = {"outcome": report.outcome, "message": text[:4000],
                                                 "headline": points.headline(text)}
-        if report.outcome != "passed" and self.task_of.get(report.nodeid):
-            self.failed_tasks.add(self.task_of[report.nodeid])
+        task = self.task_of.get(report.nodeid)
+        if report.outcome != "passed" and task:
+            self.failed_tasks.add(task)
+            if report.failed and points.is_timeout(report.longreprtext):
+                self.timed_out.setdefault(task, report.nodeid)
+        if report.when == "call" and report.user_properties:
+            self.outcomes.setdefault(report.nodeid, {"outcome": report.outcome, "message": ""})["properties"] = \
+                {str(name): value for name, value in report.user_properties}
         if report.when == "teardown":
             outcome = self.outcomes.get(report.nodeid, {"outcome": "skipped", "message": ""})
             self.log(event="result", nodeid=report.nodeid, **outcome)
@@ -101,12 +108,13 @@ class PointsRecorder:
         code_rows = {task.key: points.code_task_row(task, self.expected.get(task.key, []), self.outcomes)
                      for task in CODE_TASKS}
         if not self.config.getoption("points_grader"):
-            # The grader does not run a gap that breaks its policy: say so here too, before it costs points.
+            # The grader takes each gap body only if it stays inside its function: say so here too.
             for task in CODE_TASKS:
-                message = points.policy_message(ROOT, task)
+                message = points.splice_warning(ROOT, task)
                 if message:
-                    code_rows[task.key] = points.Row(task, 0, "failed", "the grader will not run it: " + message)
-        return points.all_rows(code_rows, points.code_style_row(ROOT), points.feedback_row(ROOT))
+                    code_rows[task.key] = points.Row(task, 0, "failed", "the grader will not take it: " + message)
+        style = points.code_style_row(ROOT, points.filled_gaps(ROOT))
+        return points.all_rows(code_rows, style, points.feedback_row(ROOT))
 
     def pytest_terminal_summary(self, terminalreporter):
         rows = self.rows()

@@ -3,7 +3,6 @@
 The tasks and their points come from grading/tasks.py only. A code task earns its points when every test that
 carries its marker passed (no partial credit); bonus points come from checks of the files themselves.
 """
-import ast
 import configparser
 import os
 import re
@@ -15,7 +14,6 @@ from grading.tasks import TASKS, TASKS_BY_KEY, Task
 # The files a student writes: the library and the root scripts (the code-style bonus looks at these).
 STUDENT_CODE = ("lib",)
 FEEDBACK_FILE = "feedback.md"
-HIDDEN_TESTS = "tests/hidden"
 # The handout carries an untouched copy of feedback.md here, so that a filled-in one can be told apart.
 FEEDBACK_TEMPLATE = os.path.join("grading", "feedback_template.md")
 
@@ -47,13 +45,13 @@ def headline(message: str, width: int = HEADLINE_WIDTH) -> str:
     return line if len(line) <= width else line[:width - 3] + "..."
 
 
-def is_hidden(nodeid: str) -> bool:
-    """Whether a test is one of the hidden tests (tests/hidden/), which students never see."""
-    return nodeid.replace("\\", "/").startswith(HIDDEN_TESTS + "/")
+def is_timeout(message: str) -> bool:
+    """Whether a failure is pytest-timeout's (its report starts with "Timeout" or names its Failed exception)."""
+    return "Timeout (" in message or "Failed: Timeout" in message or message.lstrip("+ ").startswith("Timeout")
 
 
 def code_task_row(task: Task, expected: List[str], outcomes: Dict[str, dict]) -> Row:
-    """The row of one code task.
+    """The row of one code task from its tests' outcomes.
 
     expected: the node ids of the task's tests that should have run.
     outcomes: {node id: {"outcome": "passed" | "failed" | "skipped" | ..., "message": str}} of the tests that ran.
@@ -66,15 +64,10 @@ def code_task_row(task: Task, expected: List[str], outcomes: Dict[str, dict]) ->
     failed = [nodeid for nodeid in ran if outcomes[nodeid]["outcome"] == "failed"]
     if failed:
         passed = sum(outcomes[nodeid]["outcome"] == "passed" for nodeid in ran)
-        counts = "{} of {} tests failed, {} passed; ".format(len(failed), len(expected), passed)
-        visible = [nodeid for nodeid in failed if not is_hidden(nodeid)]
-        if not visible:
-            # Its message would tell what the hidden test checks; the student learns only that one failed.
-            return Row(task, 0, "failed", counts + "a hidden test of task {} failed (it uses other shapes and seeds "
-                                                   "than the tests you have)".format(task.number))
-        first = outcomes[visible[0]]
+        counts = "{} of the {} tests that ran failed, {} passed; ".format(len(failed), len(ran), passed)
+        first = outcomes[failed[0]]
         message = first.get("headline") or headline(first.get("message", ""))
-        return Row(task, 0, "failed", counts + "{}: {}".format(visible[0].split("::")[-1], message))
+        return Row(task, 0, "failed", counts + "{}: {}".format(failed[0].split("::")[-1], message))
     if any(outcomes[nodeid]["outcome"] != "passed" for nodeid in ran):
         return Row(task, 0, "not run", "some of its tests were skipped")
     if len(ran) < len(expected):
@@ -82,23 +75,24 @@ def code_task_row(task: Task, expected: List[str], outcomes: Dict[str, dict]) ->
     return Row(task, task.points, "passed", "all {} tests passed".format(len(expected)))
 
 
-def policy_message(root: str, task: Task) -> Optional[str]:
-    """What the grader would say of the task's gap under its policy (grading/gap_policy.py): the first construct
-    it does not allow, as one line, or None if the grader would run the gap."""
-    from grading import gap_policy
-    from grading.gaps import GapError, find_gaps
+def splice_warning(root: str, task: Task) -> Optional[str]:
+    """What the grader would say of the task's gap body in the student's own file, if it would not take it (a
+    body that is not a block of statements inside its function), else None. The grader checks more (that the
+    rest of the file is the handout's), but that costs no points."""
+    from grading.gaps import BodyRejected, reindent, statements, student_gaps
 
     try:
         with open(os.path.join(root, task.file), encoding="utf-8", errors="replace") as file:
-            text = file.read()
-        tree = ast.parse(text)
-        gap = next((gap for gap in find_gaps(text, task.file) if gap.name == task.gap), None)
-    except (OSError, SyntaxError, ValueError, GapError):
-        return None  # a file that does not parse fails the tests, which say why
-    if gap is None:
+            found, _ = student_gaps(file.read(), task.file)
+        if task.gap not in found:
+            return None  # the tests say what is wrong with a file whose markers are broken
+        body, indent, _ = found[task.gap]
+        statements(reindent(body, indent, "    "), "    ")
+    except BodyRejected as error:
+        return "gap {} ({}), line {}: {}".format(task.number, task.gap, error.line, error.reason)
+    except (OSError, ValueError):
         return None
-    violations = gap_policy.check_gap(tree, gap.start + 2, gap.end)
-    return gap_policy.message(task.number, task.gap, violations[0]) if violations else None
+    return None
 
 
 def python_files(root: str) -> List[str]:
@@ -124,9 +118,29 @@ def max_line_length(root: str) -> int:
     return parser.getint("pycodestyle", "max-line-length")
 
 
-def code_style_row(root: str) -> Row:
-    """Bonus: pycodestyle, with setup.cfg's line length, finds nothing in the student's files."""
+def filled_gaps(root: str) -> int:
+    """How many gaps of the student's files hold more than the handout's `raise NotImplementedError(...)`."""
+    from grading.gaps import student_gaps
+    from grading.tasks import CODE_TASKS
+
+    count = 0
+    for task in CODE_TASKS:
+        try:
+            with open(os.path.join(root, task.file), encoding="utf-8", errors="replace") as file:
+                body = student_gaps(file.read(), task.file)[0].get(task.gap, ([], "", 0))[0]
+        except OSError:
+            continue
+        code = [line.strip() for line in body if line.strip() and not line.strip().startswith("#")]
+        count += bool(code) and code != ['raise NotImplementedError("{} is not implemented yet")'.format(task.gap)]
+    return count
+
+
+def code_style_row(root: str, filled: int) -> Row:
+    """Bonus: pycodestyle, with setup.cfg's line length, finds nothing in the student's files, of which at least
+    one gap is filled (`filled`: how many are): the bonus is for the style of the student's own code."""
     task = TASKS_BY_KEY["code_style"]
+    if filled < 1:
+        return Row(task, 0, "not run", "no gap is filled yet: the bonus is for the style of your own code")
     try:
         import pycodestyle
     except ImportError:

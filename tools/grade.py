@@ -1,24 +1,21 @@
-"""Grade student submissions of exercise 3: the grade of record, which no submission can forge.
+"""Grade student submissions of exercise 3: the course's grade of record.
 
     python tools/grade.py SUBMISSION_DIR [SUBMISSION_DIR ...] [--jobs N] [--csv FILE] [--json FILE]
     python tools/grade.py clones/*/ --jobs 2 --csv grades.csv      # a class, one folder per student
 
 For each submission:
-  1. read: the submission is listed and read without following links, opening FIFOs or devices, or reading more
-     than 1 MB of a file (tools/submission.py); virtual environments, version control and caches are skipped;
-  2. rebuild: the graded tree is this repository's handout with only the student's gap bodies spliced in, their
-     feedback.md, and the hidden tests (tools/rebuild.py). Nothing else of the submission is used; what differs
-     elsewhere is reported as an integrity finding for a tutor;
-  3. police: every gap body is checked against the policy of grading/gap_policy.py before anything runs; a gap that
-     breaks it is not run, its task scores 0 and the report names the gap, the line and the construct;
-  4. isolate: the graded tests run in a sandbox (tools/sandbox.py: bubblewrap, else a separate unprivileged user;
-     without either, grading needs --no-sandbox and every report says so), with a per-test timeout and limits
-     on CPU time, memory, file size and processes. A crash, exit or hang costs the task of the test it happened
-     in; the run goes on with the rest. No process of a run survives it;
-  5. score: a code task earns its points when all of its tests pass, read from the log the points plugin writes
-     test by test (never from what the tests print); the bonus checks run here, on the rebuilt tree.
-Results (terminal, --csv, --json) are written after every sandboxed process has ended. Text that student code
-controls is cut to 300 characters in them, and a hidden test's failure shows only that a hidden test failed.
+  1. read: listed and read without following links, opening FIFOs or devices, or reading more than 1 MB of a file
+     (tools/submission.py); a submission one folder down (a zip of the folder) is read from that folder;
+  2. rebuild: the graded tree is this repository's handout with only the student's gap bodies spliced in, each one
+     a block of statements inside its own function (grading/gaps.splice), and their feedback.md. Nothing else of
+     the submission runs; what differs elsewhere is an integrity finding for a tutor;
+  3. run: the task's tests and its value check run in a sandbox (tools/sandbox.py), a fresh identity per run that
+     can read nothing of value, with pytest-timeout's per-test limit and limits on CPU, memory, disk and processes;
+  4. score, in this process: a code task earns its points when its gap was taken, its tests passed, and its value
+     check's outputs (on inputs drawn from a seed drawn anew for this grading run) equal the reference solution's,
+     computed here (grading/value_checks.py). Forged outcomes can only lose points: the outputs decide.
+     The bonus checks read the student's own files here.
+Text that a submission controls is neutralised where it lands (terminal, results.json, CSV).
 Exit code 0 whenever grading ran, whatever the scores; 2 for wrong arguments or when no sandbox can run.
 """
 import argparse
@@ -28,20 +25,22 @@ import os
 import shutil
 import sys
 import tempfile
-import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from typing import List
+from typing import List, Optional
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
-from grading import oracle, points  # noqa: E402  (after the repository root is on sys.path)
+from grading import points, value_checks, values  # noqa: E402  (after the repository root is on sys.path)
 from grading.tasks import CODE_TASKS, TASKS  # noqa: E402
 from tools import handout, rebuild, sandbox as sandboxes, testrun  # noqa: E402
-from tools.submission import read_submission, safe_text  # noqa: E402
+from tools.submission import find_root, read_submission, safe_text  # noqa: E402
+
+# The interpreter of the sandboxed runs, if not --python: the course promises Python 3.8 (see the README).
+PYTHON_VARIABLE = "EXERCISE3_PYTHON"
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -51,14 +50,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--json", metavar="FILE", help="write Gradescope's results.json (one submission only)")
     parser.add_argument("--csv", metavar="FILE", help="write one row per submission: name, each task, total")
     parser.add_argument("--timeout", type=float, default=testrun.DEFAULT_LIMITS.per_test_seconds,
-                        help="seconds one test may take (default: %(default)s)")
+                        help="seconds one test may take (default: setup.cfg's, %(default)s)")
     parser.add_argument("--memory-mb", type=int, default=testrun.DEFAULT_LIMITS.memory_mb,
                         help="address space of a test process in MB (default: %(default)s)")
+    parser.add_argument("--python", default=os.environ.get(PYTHON_VARIABLE) or sys.executable,
+                        help="the Python that runs the students' code, with requirements.txt installed: the sheet's "
+                             "Python 3.8 (default: ${} or this Python)".format(PYTHON_VARIABLE))
     parser.add_argument("--sandbox", choices=("auto", "bwrap", "user"), default="auto",
-                        help="bwrap: bubblewrap; user: a separate unprivileged user (needs root); auto: bwrap if "
-                             "it runs here, else user (default: %(default)s)")
+                        help="bwrap: bubblewrap; user: a separate unprivileged identity per run (needs root); auto: "
+                             "bwrap if it runs here, else user (default: %(default)s)")
     parser.add_argument("--sandbox-user", default=sandboxes.DEFAULT_USER,
-                        help="the unprivileged user of the separate-user fallback (default: %(default)s)")
+                        help="kept for old scripts: every run now gets an identity of its own")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run the tests without a sandbox, as this user; every report says so")
     parser.add_argument("--keep", action="store_true", help="keep the scratch copies and print where they are")
@@ -72,71 +74,55 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 class Grader:
-    def __init__(self, limits: testrun.Limits, sandbox: sandboxes.Sandbox, keep: bool = False,
-                 check_policy: bool = True):
-        """check_policy=False runs every gap as it is: only for testing the sandbox on its own."""
+    def __init__(self, limits: testrun.Limits, sandbox: sandboxes.Sandbox, python: str = sys.executable,
+                 keep: bool = False):
         self.limits = limits
         self.sandbox = sandbox
+        self.python = python
         self.keep = keep
-        self.check_policy = check_policy
         self.handout = handout.build_handout(cut=True)
         self.workdir = tempfile.mkdtemp(prefix="grade-")
-        reference = os.path.join(self.workdir, "reference")
-        rebuild.write_tree(self.handout, reference, REPO)
-        self.expected = testrun.collect_graded_tests(reference, self.workdir, limits)
-        # The second verdict (grading/oracle.py): every gap on random inputs drawn for this run, against the
-        # reference solution's outputs, computed here, outside any submission's process.
+        os.chmod(self.workdir, 0o711)  # the runs' identities pass through to their own trees, and see nothing else
+        collect = os.path.join(self.workdir, "collect")
+        rebuild.write_tree(self.handout, os.path.join(collect, "tree"))
+        self.expected = testrun.collect_graded_tests(os.path.join(collect, "tree"), collect, limits, python)
+        shutil.rmtree(collect, ignore_errors=True)
+        missing = [task.key for task in CODE_TASKS if not any(
+            nodeid.startswith(testrun.VALUE_CHECKS) and key == task.key for nodeid, key in self.expected.items())]
+        if missing:
+            raise RuntimeError("no value check was collected for {} (grading/checks.py)".format(", ".join(missing)))
+        # The reference's outputs, computed here, in the grader's own process, from the master's lib/: they are
+        # never on disk, so no run can read them.
         self.seed = int.from_bytes(os.urandom(4), "little")
-        solution = os.path.join(self.workdir, "solution")
-        rebuild.write_tree(handout.build_handout(cut=False), solution, REPO)
-        self.reference = testrun.run_oracle(solution, self.seed, limits, os.path.join(self.workdir, "oracle"))
-        broken = [key for key in oracle.CASES if "outputs" not in self.reference.get(key, {})]
-        if broken:
-            raise RuntimeError("the reference solution fails the grader's own check (grading/oracle.py) for {}: {}"
-                               .format(broken, self.reference))
+        self.reference = {task.key: value_checks.outputs(task.key, self.seed) for task in CODE_TASKS}
         self.wanted = [path for path in self.handout if path.endswith(".py")] + [points.FEEDBACK_FILE]
-        # The separate-user sandbox ends all processes of its user after a run: one submission at a time.
-        self.one_at_a_time = threading.Lock() if not sandbox.parallel else None
 
     def grade(self, submission: str) -> dict:
-        if self.one_at_a_time is None:
-            return self.grade_now(submission)
-        with self.one_at_a_time:
-            return self.grade_now(submission)
-
-    def grade_now(self, submission: str) -> dict:
-        name = os.path.basename(os.path.normpath(submission)) or submission
+        name = display_name(os.path.basename(os.path.normpath(submission)) or submission)
         started = time.time()
         result = {"name": name, "path": submission, "rows": None, "integrity": [], "policy": [], "notes": [],
-                  "error": None}
+                  "gaps": {}, "error": None}
         scratch = tempfile.mkdtemp(prefix="submission-", dir=self.workdir)
         try:
-            built = rebuild.rebuild(self.handout, read_submission(submission, self.wanted),
-                                    check_policy=self.check_policy)
+            root, note = find_root(submission, self.handout)
+            if note:
+                result["notes"].append(note)
+            submitted = read_submission(root, self.wanted)
+            built = rebuild.rebuild(self.handout, submitted)
             result["integrity"] = built.findings
-            result["policy"] = [gap.message for gap in built.gaps.values() if gap.status == "rejected"]
+            result["policy"] = [gap.message for gap in built.gaps.values() if gap.status in ("rejected", "missing")]
+            result["gaps"] = {name: gap for name, gap in built.gaps.items()}
             tree = os.path.join(scratch, "tree")
-            rebuild.write_tree(built.files, tree, REPO)
-            not_run = {gap.task.key: gap for gap in built.gaps.values() if gap.status in ("rejected", "missing")}
-            run = testrun.run_graded_tests(tree, self.expected, self.limits, os.path.join(scratch, "runs"),
-                                           sandbox=self.sandbox, skip_tasks=set(not_run))
-            result["notes"] = run["notes"]
-            checked = oracle.compare(self.reference, testrun.run_oracle(
-                tree, self.seed, self.limits, os.path.join(scratch, "oracle"), self.sandbox))
-            code_rows = {}
-            for task in CODE_TASKS:
-                if task.key in not_run:
-                    code_rows[task.key] = points.Row(task, 0, "failed", "not run: " + not_run[task.key].message)
-                    continue
-                ids = [nodeid for nodeid, key in self.expected.items() if key == task.key]
-                row = points.code_task_row(task, ids, run["outcomes"])
-                if row.status == "passed" and checked.get(task.key):
-                    # The tests said passed; the numbers, compared here, say otherwise. The numbers count.
-                    row = points.Row(task, 0, "failed", "its tests passed, but " + checked[task.key])
-                code_rows[task.key] = row
-            # The bonus checks run here, in the grader's process, on the rebuilt tree (they only read files).
-            result["rows"] = points.all_rows(code_rows, points.code_style_row(tree), points.feedback_row(tree))
-        except Exception as error:  # the submission gets a row with score 0 and the reason
+            rebuild.write_tree(built.files, tree)
+            not_run = {gap.task.key: gap for gap in built.gaps.values() if gap.status != "filled"}
+            run = testrun.run_graded_tests(tree, self.expected, self.seed, self.limits, os.path.join(scratch, "runs"),
+                                           self.sandbox, skip_tasks=set(not_run), python=self.python)
+            result["notes"] += run["notes"]
+            code_rows = {task.key: self.verdict(task, not_run.get(task.key), run["outcomes"]) for task in CODE_TASKS}
+            filled = sum(gap.status == "filled" for gap in built.gaps.values())
+            style = points.code_style_row(own_files(submitted, os.path.join(scratch, "own"), self.handout), filled)
+            result["rows"] = points.all_rows(code_rows, style, points.feedback_row(tree))
+        except Exception as error:  # the submission gets a row with score 0 and the reason; the others go on
             result["error"] = "grading failed: {}: {}".format(type(error).__name__, safe_text(error))
             result["traceback"] = traceback.format_exc()
         finally:
@@ -147,12 +133,81 @@ class Grader:
         result["seconds"] = round(time.time() - started, 1)
         return result
 
+    def verdict(self, task, gap: Optional[rebuild.GapResult], outcomes: dict) -> points.Row:
+        """The task's row: its gap taken, its tests passed, and its value check's outputs equal to the reference's."""
+        if gap is not None:
+            detail = {"empty": "the gap is not filled yet"}.get(gap.status, gap.message)
+            return points.Row(task, 0, "failed", safe_text(detail))
+        ids = [nodeid for nodeid, key in self.expected.items() if key == task.key]
+        tests = [nodeid for nodeid in ids if not nodeid.startswith(testrun.VALUE_CHECKS)]
+        check = [nodeid for nodeid in ids if nodeid.startswith(testrun.VALUE_CHECKS)]
+        row = points.code_task_row(task, tests, outcomes)
+        if row.status != "passed":
+            return row._replace(detail=safe_text(row.detail))
+        result = outcomes.get(check[0], {})
+        if result.get("outcome") != "passed":
+            message = result.get("headline") or points.headline(result.get("message", "")) or "it did not run"
+            return points.Row(task, 0, "failed", safe_text("its tests passed, but its value check on the grader's "
+                                                           "own inputs failed: " + message))
+        difference = values.compare(self.reference[task.key], result.get("properties", {}).get("values"))
+        if difference:
+            return points.Row(task, 0, "failed", safe_text("its tests passed, but on the grader's own inputs " +
+                                                           difference))
+        return points.Row(task, task.points, "passed", "all {} tests passed and its outputs on the grader's own "
+                                                       "inputs equal the reference solution's".format(len(tests)))
+
     def close(self) -> None:
         if not self.keep:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-# ---------------------------------------------------------------- output
+def own_files(submitted, target: str, handout_files: dict) -> str:
+    """The student's own Python files (lib/ and the root scripts, as submitted) and the handout's setup.cfg in
+    target, for the code-style bonus: it is judged on what the student wrote. Nothing there is run."""
+    for path, text in submitted.files.items():
+        if path.endswith(".py") and (path.startswith("lib/") or "/" not in path) and path != "conftest.py":
+            full = os.path.join(target, *path.split("/"))
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            with open(full, "w", encoding="utf-8") as file:
+                file.write(text)
+    os.makedirs(target, exist_ok=True)
+    with open(os.path.join(target, "setup.cfg"), "wb") as file:
+        file.write(handout_files["setup.cfg"])
+    return target
+
+
+def grade_folders(paths: List[str], jobs: int = 2, sandbox: str = "auto", python: Optional[str] = None,
+                  limits: Optional[testrun.Limits] = None) -> List[dict]:
+    """Grade the folders as `tools/grade.py PATH... --jobs N` does; the result dicts, in order."""
+    limits = limits or testrun.DEFAULT_LIMITS
+    python = python or os.environ.get(PYTHON_VARIABLE) or sys.executable
+    chosen = sandboxes.choose(sandbox, limits, private=paths, python=python)
+    grader = Grader(limits, chosen, python)
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(grader.grade, paths))
+    finally:
+        grader.close()
+
+
+# ---------------------------------------------------------------- output: text a submission controls is neutralised
+
+def display_name(name: str) -> str:
+    """A folder name fit for any report: bytes that are not UTF-8 shown escaped, no control characters."""
+    try:
+        name = os.fsencode(name).decode("utf-8", errors="backslashreplace")
+    except (UnicodeError, ValueError):
+        name = repr(name)
+    return safe_text(name, 120)
+
+
+def csv_cell(value) -> str:
+    """A CSV cell that no spreadsheet runs as a formula (a leading =, +, -, @, tab or CR is quoted away)."""
+    text = safe_text(value) if not isinstance(value, (int, float)) else str(value)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
 
 def score(result: dict) -> int:
     if not result["rows"]:
@@ -169,11 +224,12 @@ def points_of(result: dict, key: str):
 
 
 def report_lines(result: dict, sandbox: sandboxes.Sandbox) -> List[str]:
-    """What a tutor and the student may both read: policy, integrity, notes, and the sandbox if there was none."""
+    """What a tutor and the student may both read: gaps not taken, integrity findings, notes, the sandbox."""
     lines = []
     if sandbox.mode == "none":
         lines.append("Sandbox: " + sandbox.describe())
-    lines += ["Policy: " + safe_text(message) for message in result["policy"]]
+    lines += ["Sandbox: " + safe_text(note) for note in sandbox.notes]
+    lines += ["Gap: " + safe_text(message) for message in result["policy"]]
     lines += ["Integrity: " + safe_text(finding) for finding in result["integrity"]]
     lines += ["Note: " + safe_text(note) for note in result["notes"]]
     return lines
@@ -182,19 +238,19 @@ def report_lines(result: dict, sandbox: sandboxes.Sandbox) -> List[str]:
 def report_text(result: dict, sandbox: sandboxes.Sandbox) -> List[str]:
     lines = ["== {} ({} s) ==".format(result["name"], result.get("seconds", "?"))]
     if result["error"]:
-        lines.append("score 0: " + result["error"])
+        lines.append("score 0: " + safe_text(result["error"]))
     else:
         lines += points.format_table(result["rows"])
     return lines + [line[0].lower() + line[1:] for line in report_lines(result, sandbox)]
 
 
 def gradescope(result: dict, sandbox: sandboxes.Sandbox) -> dict:
-    extra = {"integrity": result["integrity"], "policy": result["policy"], "notes": result["notes"],
-             "name": result["name"], "sandbox": sandbox.describe()}
+    extra = {"integrity": result["integrity"], "gaps not taken": result["policy"], "notes": result["notes"],
+             "name": result["name"], "sandbox": sandbox.describe(), "sandbox notes": list(sandbox.notes)}
     output = "\n".join(report_lines(result, sandbox))
     if result["error"]:
-        extra["error"] = result["error"]
-        return {"score": 0, "output": "\n".join(part for part in (result["error"], output) if part),
+        extra["error"] = safe_text(result["error"])
+        return {"score": 0, "output": "\n".join(part for part in (extra["error"], output) if part),
                 "extra_data": extra, "tests": []}
     return points.gradescope_results(result["rows"], output=output, extra_data=extra)
 
@@ -205,11 +261,11 @@ def write_csv(results: List[dict], path: str, sandbox: sandboxes.Sandbox) -> Non
         writer = csv.writer(file)
         writer.writerow(["name"] + keys + ["total", "integrity findings", "error"])
         for result in results:
-            # A gap that broke the policy counts as a finding for a tutor (the terminal report and results.json
-            # name it); without a sandbox, every row says so in its error column.
+            # A gap not taken counts as a finding for a tutor (the terminal report and results.json name it);
+            # without a sandbox, every row says so in its error column.
             error = result["error"] or ("graded without a sandbox" if sandbox.mode == "none" else "")
-            writer.writerow([result["name"]] + [points_of(result, key) for key in keys] +
-                            [score(result), len(result["integrity"]) + len(result["policy"]), safe_text(error)])
+            writer.writerow([csv_cell(result["name"])] + [points_of(result, key) for key in keys] +
+                            [score(result), len(result["integrity"]) + len(result["policy"]), csv_cell(error)])
 
 
 def summary(results: List[dict]) -> List[str]:
@@ -220,7 +276,7 @@ def summary(results: List[dict]) -> List[str]:
     lines = [header]
     for result in results:
         cells = " ".join("{:>2}".format(points_of(result, key)) for key in keys)
-        error = "  " + result["error"] if result["error"] else ""
+        error = "  " + safe_text(result["error"]) if result["error"] else ""
         lines.append("{:<{}}  {}  {:>5}  {:>8}{}".format(result["name"], width, cells, score(result),
                                                          len(result["integrity"]) + len(result["policy"]), error))
     return lines
@@ -231,18 +287,15 @@ def main(argv=None) -> int:
     limits = testrun.DEFAULT_LIMITS._replace(per_test_seconds=args.timeout, memory_mb=args.memory_mb)
     try:
         sandbox = sandboxes.choose("none" if args.no_sandbox else args.sandbox, limits, args.sandbox_user,
-                                   private=[path for path in args.submissions if os.path.isdir(path)])
-        grader = Grader(limits, sandbox, keep=args.keep)
-    except (handout.HandoutError, RuntimeError) as error:
+                                   private=[path for path in args.submissions if os.path.isdir(path)],
+                                   python=args.python)
+        grader = Grader(limits, sandbox, args.python, keep=args.keep)
+    except (handout.HandoutError, RuntimeError, OSError) as error:
         print("grade: cannot start: {}".format(error), file=sys.stderr)
         return 2
-    print("grade: sandbox: {}".format(sandbox.describe()), file=sys.stderr)
-    jobs = args.jobs if sandbox.parallel else 1
-    if jobs < args.jobs:
-        print("grade: the separate-user sandbox grades one submission at a time (--jobs {} ignored)".format(
-            args.jobs), file=sys.stderr)
+    print("grade: sandbox: {}; Python: {}".format(sandbox.describe(), args.python), file=sys.stderr)
     try:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
             results = list(pool.map(grader.grade, args.submissions))
     finally:
         grader.close()

@@ -15,7 +15,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MANIFEST = os.path.join(REPO, "tools", "handout_manifest.txt")
 
 # Refused in the handout even if the manifest names them: the instructor's world.
-NEVER_IN_HANDOUT = ("tools/", "tests/hidden/", "solutions/", "benchmarks/", ".ci/", ".github/workflows/ci.yml",
+NEVER_IN_HANDOUT = ("tools/", "solutions/", "benchmarks/", ".ci/", ".github/workflows/ci.yml",
                     "requirements-dev.txt", "docs/")
 # ... except these, which the manifest names one by one.
 ALLOWED_UNDER_NEVER = ("tools/handout_files/", "docs/figures/")

@@ -5,31 +5,30 @@
 
 Only the files that tools/handout_manifest.txt lists go in. In every Python file each gap keeps its
 `START TODO` / `END TODO` marker lines and its leading instruction comments; its code becomes
-`raise NotImplementedError("<function> is not implemented yet")`. Markdown files lose the blocks between
-`<!-- instructor-only:start -->` and `<!-- instructor-only:end -->`.
+`raise NotImplementedError("<function> is not implemented yet")`. README.md loses its last section, the pointer
+to the instructor's guide (tools/handout.py builds the files; this tool proves them and writes them).
 
-Before writing, it proves the handout works, in temporary copies: the reference solution passes every
-graded test (hidden ones too); with the gaps cut, every graded test fails with its gap's not-implemented
-message; the handout's tests collect without errors; and pycodestyle finds nothing (with setup.cfg's line length).
+Before writing, it refuses a code task of grading/tasks.py without its gap or its value check, and proves, in
+temporary copies (see prove()), that the reference solution passes every graded test and value check, that each
+fails in the cut handout with its gap's not-implemented message, that each task's tests and value check need no
+gap but those its task declares, that the tests collect, and that pycodestyle finds nothing.
 """
 import argparse
 import os
 import shutil
 import sys
 import tempfile
-import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
-from grading import points  # noqa: E402  (after the repository root is on sys.path)
-from grading.tasks import CODE_TASKS, TASK_BY_GAP  # noqa: E402  (after the repository root is on sys.path)
+from grading import points, value_checks, values  # noqa: E402  (after the repository root is on sys.path)
+from grading.gaps import fill_gaps, gap_bodies  # noqa: E402
+from grading.tasks import CODE_TASKS, TASK_BY_GAP, TASKS_BY_KEY, VALUE_CHECKS  # noqa: E402
 from tools import handout, testrun  # noqa: E402
-
-HIDDEN_TESTS = os.path.join("tests", "hidden")
-
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -38,15 +37,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def copy_hidden_tests(target: str) -> None:
-    source = os.path.join(REPO, HIDDEN_TESTS)
-    if os.path.isdir(source):
-        shutil.copytree(source, os.path.join(target, HIDDEN_TESTS),
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+def check_registry(files: dict) -> None:
+    """Every code task of grading/tasks.py has its gap, in its file, and a value check; there are no other gaps."""
+    from grading import checks  # noqa: F401  (importing it registers the value checks)
 
-
-def check_gap_names(files: dict) -> None:
-    """Every task of grading/tasks.py has its gap, in its file, and there are no other gaps."""
     found = handout.gaps_by_name(files)
     expected = {task.gap: task.file for task in CODE_TASKS}
     problems = ["gap {} of task {} should be in {}, found {}".format(gap, TASK_BY_GAP[gap].number, path,
@@ -54,48 +48,75 @@ def check_gap_names(files: dict) -> None:
                 for gap, path in expected.items() if found.get(gap) != path]
     problems += ["{}: gap {} belongs to no task of grading/tasks.py".format(path, gap)
                  for gap, path in found.items() if gap not in expected]
+    problems += ["task {} ({}) has no value check: register one in grading/checks.py with "
+                 "@value_check({!r})".format(task.number, task.key, task.key)
+                 for task in CODE_TASKS if task.key not in VALUE_CHECKS]
+    problems += ["task {} needs {!r}, which is no code task".format(task.key, need)
+                 for task in CODE_TASKS for need in task.needs if need not in TASKS_BY_KEY]
     if problems:
         raise handout.HandoutError("; ".join(problems))
 
 
-def expected_failure(nodeid: str, task_key: str, message: str) -> bool:
-    """A graded test of the cut handout must fail with the not-implemented message of its gap or another's."""
-    own = next(task for task in CODE_TASKS if task.key == task_key)
-    first = message.strip().splitlines()[-1] if message.strip() else ""
-    return (first.startswith(own.gap + " is not implemented yet")
-            or (first.startswith("This test of {} needs ".format(own.gap)) and "is not implemented yet" in first))
+def expected_failure(task_key: str, message: str) -> bool:
+    """In the cut handout, a graded test or value check must fail with the not-implemented message of its own gap,
+    or of a gap of a task it declares in `needs`."""
+    own = TASKS_BY_KEY[task_key]
+    last = message.strip().splitlines()[-1] if message.strip() else ""
+    if last.startswith(own.gap + " is not implemented yet"):
+        return True
+    return any(last.startswith("This test of {} needs {}, which is not implemented yet".format(
+        own.gap, TASKS_BY_KEY[need].gap)) for need in own.needs)
+
+
+def only(files_solution: dict, files_cut: dict, keys) -> dict:
+    """The handout with the reference solution in the gaps of the tasks `keys` only."""
+    files = dict(files_cut)
+    for key in keys:
+        path = TASKS_BY_KEY[key].file
+        bodies = gap_bodies(files_solution[path].decode("utf-8"), path)
+        files[path] = fill_gaps(files[path].decode("utf-8"), {TASKS_BY_KEY[key].gap: bodies[TASKS_BY_KEY[key].gap]},
+                                path).encode("utf-8")
+    return files
 
 
 def prove(files_solution: dict, files_cut: dict, workdir: str) -> list:
-    """The checks before writing; returns a list of problems (empty when the handout is right)."""
-    solution_dir, cut_dir, plain_dir = (os.path.join(workdir, name) for name in ("solution", "cut", "handout"))
-    handout.write_files(files_solution, solution_dir)
-    handout.write_files(files_cut, cut_dir)
-    handout.write_files(files_cut, plain_dir)
-    copy_hidden_tests(solution_dir)
-    copy_hidden_tests(cut_dir)
-    limits = testrun.DEFAULT_LIMITS
-    graded = ["-m", testrun.marker_expression()] + testrun.graded_test_files(solution_dir)
-    # The code here is ours, so one pytest process per check is enough; the three run at once.
-    checks = {"solution": (solution_dir, graded), "cut": (cut_dir, graded), "collect": (plain_dir, ["--collect-only"])}
+    """The checks before writing; returns a list of problems (empty when the handout is right).
+
+    - the reference solution passes every graded test and value check, and its value checks' outputs in a test
+      process equal those computed here (so the grader's comparison is sound);
+    - with the gaps cut, every graded test and value check fails with the not-implemented message of its own gap or
+      of one its task declares in `needs`;
+    - for each task, a handout with only that task's gap and its needs filled passes all of the task's tests and
+      its value check: a task's tests and check use no other gap than it declares;
+    - the handout's tests collect without errors, and pycodestyle finds nothing.
+    """
+    seed = int.from_bytes(os.urandom(4), "little")
+    trees = {"solution": (files_solution, ["-m", testrun.marker_expression()]),
+             "cut": (files_cut, ["-m", testrun.marker_expression()]),
+             "collect": (files_cut, ["--collect-only"])}
+    for task in CODE_TASKS:
+        trees["only " + task.key] = (only(files_solution, files_cut, (task.key,) + tuple(task.needs)),
+                                     ["-m", task.key])
     results = {}
 
     def run(name):
-        root, args = checks[name]
+        files, args = trees[name]
+        root = os.path.join(workdir, name.replace(" ", "-"))
+        handout.write_files(files, root)
         log = os.path.join(workdir, name + ".jsonl")
         output = os.path.join(workdir, name + ".txt")
-        verdict = testrun.run_once(root, args, log, limits, output, scratch=os.path.join(workdir, name + "-run"))
+        extra = [] if name == "collect" else ["--value-seed", str(seed), "tests", testrun.VALUE_CHECKS]
+        verdict = testrun.run_once(root, args + extra, log, testrun.DEFAULT_LIMITS, output,
+                                   scratch=os.path.join(workdir, name.replace(" ", "-") + "-run"))
         with open(output, encoding="utf-8", errors="replace") as file:
             results[name] = (verdict, testrun.read_log(log), file.read()[-2000:])
 
-    threads = [threading.Thread(target=run, args=(name,)) for name in checks]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    # Our own code: one pytest process per check, two at a time.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(run, trees))
 
     problems = []
-    for name in ("solution", "cut"):
+    for name in trees:
         verdict, log, output = results[name]
         if verdict != "finished" or log.errors:
             problems.append("the graded tests of the {} did not run through ({}):\n{}".format(name, verdict, output))
@@ -103,18 +124,28 @@ def prove(files_solution: dict, files_cut: dict, workdir: str) -> list:
     missing = sorted({task.key for task in CODE_TASKS} - set(expected.values()))
     problems += ["task {} has no graded test".format(key) for key in missing]
     for nodeid, task_key in expected.items():
-        outcome = results["solution"][1].outcomes.get(nodeid, {"outcome": "not run", "message": ""})
-        if outcome["outcome"] != "passed":
-            problems.append("the reference solution fails {} ({}): {}".format(
-                nodeid, outcome["outcome"], outcome["message"].strip()[-300:]))
+        for name in ("solution", "only " + task_key):
+            outcome = results[name][1].outcomes.get(nodeid, {"outcome": "not run", "message": ""})
+            if outcome["outcome"] != "passed":
+                problems.append("with {}, {} fails ({}): {}".format(
+                    "the reference solution" if name == "solution" else "only the gaps task {} declares".format(
+                        task_key), nodeid, outcome["outcome"], outcome["message"].strip()[-300:]))
+            elif nodeid.startswith(testrun.VALUE_CHECKS):
+                difference = values.compare(value_checks.outputs(task_key, seed),
+                                            outcome.get("properties", {}).get("values"))
+                if difference:
+                    problems.append("{}: the reference's outputs in a test process differ from those computed by "
+                                    "the grader ({}): is the check deterministic given its rng?".format(
+                                        nodeid, difference))
         outcome = results["cut"][1].outcomes.get(nodeid, {"outcome": "not run", "message": ""})
-        if outcome["outcome"] != "failed" or not expected_failure(nodeid, task_key, outcome["message"]):
-            problems.append("in the handout, {} should fail with a not-implemented message, it gave {}: {}".format(
-                nodeid, outcome["outcome"], outcome["message"].strip()[-300:]))
+        if outcome["outcome"] != "failed" or not expected_failure(task_key, outcome["message"]):
+            problems.append("in the handout, {} should fail with the not-implemented message of its gap (or of one "
+                            "its task declares in needs), it gave {}: {}".format(
+                                nodeid, outcome["outcome"], outcome["message"].strip()[-300:]))
     verdict, log, output = results["collect"]
     if verdict != "finished" or log.errors:
         problems.append("the handout's tests do not collect ({}):\n{}".format(verdict, output))
-    problems += pycodestyle_problems(plain_dir)
+    problems += pycodestyle_problems(os.path.join(workdir, "collect"))
     return problems
 
 
@@ -169,7 +200,7 @@ def main(argv=None) -> int:
             raise handout.HandoutError("{} is not empty; pass --force to replace its files".format(outdir))
         files_cut = handout.build_handout(cut=True)
         files_solution = handout.build_handout(cut=False)
-        check_gap_names(files_cut)
+        check_registry(files_cut)
         workdir = tempfile.mkdtemp(prefix="make-handout-")
         try:
             problems = prove(files_solution, files_cut, workdir)

@@ -123,6 +123,37 @@ def read_submission(root: str, wanted: List[str]) -> Submission:
     return Submission(root, files, present, findings)
 
 
+def find_root(root: str, handout: dict) -> tuple:
+    """(the folder to grade, a note or None): root itself, or, where root holds none of the handout's gap files
+    and exactly one folder directly inside it holds some (a zip of the repository's folder), that folder."""
+    from grading.tasks import CODE_TASKS
+
+    files = sorted({task.file for task in CODE_TASKS if task.file in handout})
+
+    def holds(folder: str) -> bool:
+        for path in files:
+            try:
+                if stat.S_ISREG(os.lstat(os.path.join(folder, *path.split("/"))).st_mode):
+                    return True
+            except OSError:
+                continue
+        return False
+
+    if not os.path.isdir(root) or holds(root):
+        return root, None
+    try:
+        inside = [entry for entry in os.scandir(root) if entry.is_dir(follow_symlinks=False)
+                  and entry.name not in SKIPPED_FOLDERS]
+    except OSError:
+        return root, None
+    holding = [entry for entry in inside if holds(entry.path)]
+    if len(holding) != 1:
+        return root, None
+    name = os.fsencode(holding[0].name).decode("utf-8", errors="backslashreplace")
+    return holding[0].path, ("the submission is one folder down: graded from its folder '{}'".format(
+        safe_text(name, 100)))
+
+
 def safe_text(text: str, limit: int = 300) -> str:
     """Text that a submission controls, fit for a report: printable, on one line, at most `limit` characters."""
     text = "".join(character if character.isprintable() else " " for character in str(text))
