@@ -23,6 +23,7 @@ import csv
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -81,6 +82,7 @@ class Grader:
         self.python = python
         self.keep = keep
         self.handout = handout.build_handout(cut=True)
+        self.platform = platform_of(python)
         self.workdir = tempfile.mkdtemp(prefix="grade-")
         os.chmod(self.workdir, 0o711)  # the runs' identities pass through to their own trees, and see nothing else
         collect = os.path.join(self.workdir, "collect")
@@ -101,7 +103,7 @@ class Grader:
         name = display_name(os.path.basename(os.path.normpath(submission)) or submission)
         started = time.time()
         result = {"name": name, "path": submission, "rows": None, "integrity": [], "policy": [], "notes": [],
-                  "gaps": {}, "error": None}
+                  "gaps": {}, "error": None, "platform": self.platform}
         scratch = tempfile.mkdtemp(prefix="submission-", dir=self.workdir)
         try:
             root, note = find_root(submission, self.handout)
@@ -159,6 +161,20 @@ class Grader:
     def close(self) -> None:
         if not self.keep:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def platform_of(python: str) -> str:
+    """E.g. 'Python 3.8.18, NumPy 1.24.4': what the students' code runs on, for every report."""
+    program = "import sys, numpy; print('Python %d.%d.%d, NumPy %s' % (sys.version_info[:3] + (numpy.__version__,)))"
+    try:
+        done = subprocess.run([python, "-I", "-c", program], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              universal_newlines=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as error:
+        raise RuntimeError("cannot run the students' Python {}: {}".format(python, error))
+    if done.returncode != 0:
+        raise RuntimeError("the students' Python {} cannot import numpy: {}".format(python, done.stdout[-300:]))
+    found = done.stdout.strip()
+    return found + ("" if found.startswith("Python 3.8.") else " (not the sheet's Python 3.8)")
 
 
 def own_files(submitted, target: str, handout_files: dict) -> str:
@@ -225,7 +241,7 @@ def points_of(result: dict, key: str):
 
 def report_lines(result: dict, sandbox: sandboxes.Sandbox) -> List[str]:
     """What a tutor and the student may both read: gaps not taken, integrity findings, notes, the sandbox."""
-    lines = []
+    lines = ["Platform: " + result["platform"]] if result.get("platform") else []
     if sandbox.mode == "none":
         lines.append("Sandbox: " + sandbox.describe())
     lines += ["Sandbox: " + safe_text(note) for note in sandbox.notes]

@@ -6,6 +6,7 @@ tools/make_handout.py writes it to a folder; tools/grade.py compares submissions
 import glob
 import os
 import re
+import textwrap
 from collections import OrderedDict
 from typing import Dict, List, Tuple
 
@@ -85,6 +86,44 @@ def student_readme(text: str, path: str = "README.md") -> str:
     return "".join(lines[:starts[0]]).rstrip("\n") + "\n"
 
 
+REGISTRY_BLOCK = re.compile(r"(<!-- registry:(?P<name>\w+) -->\n)(?P<body>.*?)(<!-- /registry:(?P=name) -->)", re.S)
+
+
+def registry_block(name: str) -> str:
+    """The README's text that grading/tasks.py decides: the task table ("tasks") and the points ("points")."""
+    from grading.tasks import CODE_TASKS, TASKS, TASKS_BY_KEY, total
+
+    if name == "tasks":
+        lines = ["| Task | Gap | File | Points | Run its tests |", "| --- | --- | --- | --- | --- |"]
+        lines += ["| {} | `{}` | `{}` | {} | `python -m pytest -m {}` |".format(
+            task.number, task.gap, task.file, task.points, task.key) for task in CODE_TASKS]
+        needing = [task for task in CODE_TASKS if task.needs]
+        sentence = "A good order is the table's. Each task's tests use only its own gap{}".format(
+            ", except: " + "; ".join("task {} (`{}`) also uses {}, so fill {} first".format(
+                task.number, task.gap, " and ".join("gap {}".format(TASKS_BY_KEY[need].number) for need in task.needs),
+                "those" if len(task.needs) > 1 else "it") for task in needing) + "." if needing else ".")
+        lines += [""] + textwrap.wrap(sentence, 110)
+        return "\n".join(lines) + "\n"
+    if name == "points":
+        numbers = [task.number for task in CODE_TASKS]
+        lines = ["Exercise 3 is worth {} points plus {} bonus points.".format(total("code") + total("tutor"),
+                                                                             total("bonus")),
+                 "", "| Part | Points | Graded by |", "| --- | --- | --- |",
+                 "| Coding tasks {} to {} (table above) | {} | the tests and the grader's value checks |".format(
+                     min(numbers), max(numbers), total("code"))]
+        lines += ["| {} | {} | a tutor |".format(task.title, task.points) for task in TASKS if task.kind == "tutor"]
+        lines += ["| Bonus: {} | {} | the tests |".format(task.title, task.points) for task in TASKS
+                  if task.kind == "bonus"]
+        return "\n".join(lines) + "\n"
+    raise HandoutError("README.md: no registry block named '{}' (tools/handout.py knows tasks, points)".format(name))
+
+
+def with_registry_blocks(text: str) -> str:
+    """text with every `<!-- registry:NAME -->` block rendered anew from grading/tasks.py."""
+    return REGISTRY_BLOCK.sub(lambda match: match.group(1) + registry_block(match.group("name")) + match.group(4),
+                              text)
+
+
 def build_handout(repo: str = REPO, manifest: str = MANIFEST, cut: bool = True) -> "OrderedDict[str, bytes]":
     """{destination path: content} of every handout file. cut=False keeps the reference solution in the gaps."""
     files = OrderedDict()
@@ -98,7 +137,7 @@ def build_handout(repo: str = REPO, manifest: str = MANIFEST, cut: bool = True) 
             except GapError as error:
                 raise HandoutError(str(error))
         elif source == "README.md":
-            content = student_readme(content.decode("utf-8"), source).encode("utf-8")
+            content = with_registry_blocks(student_readme(content.decode("utf-8"), source)).encode("utf-8")
         files[destination] = content
     return files
 

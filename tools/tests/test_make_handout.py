@@ -67,7 +67,7 @@ def test_the_students_readme_is_the_masters_without_its_instructor_section():
         handout.student_readme("# T\n## For instructors\n\nx\n## Later\n")
 
 
-@pytest.mark.parametrize("entry", ["tools/grade.py", "tests/hidden/*.py", "tools/rebuild.py -> lib/rebuild.py",
+@pytest.mark.parametrize("entry", ["tools/grade.py", "solutions/*.md", "tools/rebuild.py -> lib/rebuild.py",
                                    "lib/network.py -> solutions/network.py", "docs/instructor.md",
                                    "solutions/reference_answers.md -> docs/figures/answers.md"])
 def test_manifest_refuses_instructor_only_files(tmp_path, entry):
