@@ -11,7 +11,9 @@ outside the gaps' bodies must equal the handout's. Anything else rejects that ga
 the gap and the line.
 """
 import ast
+import io
 import re
+import tokenize
 from collections import namedtuple
 from typing import Dict, List, Optional, Tuple
 
@@ -170,10 +172,38 @@ class BodyRejected(ValueError):
         self.reason = reason
 
 
+def _continuation_lines(body: List[str]) -> set:
+    """The 0-based indices of the body's lines that continue a statement (inside brackets or a string), whose
+    indentation Python does not read; empty if the body cannot be tokenized (it is then taken line by line)."""
+    starts, continued = set(), set()
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO("\n".join(line.expandtabs(8) for line in body) + "\n")
+                                          .readline)
+        first, depth = True, 0
+        for token in tokens:
+            if token.type == tokenize.OP and token.string in "([{":
+                depth += 1
+            elif token.type == tokenize.OP and token.string in ")]}":
+                depth -= 1
+            if token.type == tokenize.NEWLINE or (token.type == tokenize.NL and depth <= 0):
+                first = True
+            elif token.type not in (tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT, tokenize.ENDMARKER) and first:
+                starts.add(token.start[0] - 1)
+                first = False
+            if token.end[0] > token.start[0]:  # a string over several lines
+                continued.update(range(token.start[0], token.end[0]))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return set()
+    code = {index for index, line in enumerate(body) if line.strip() and not line.lstrip().startswith("#")}
+    return (code - starts) | continued
+
+
 def reindent(body: List[str], student_indent: str, indent: str) -> List[str]:
     """The body's lines moved from the student's marker indentation to `indent`, tabs expanded (an editor that
-    re-indented the file with tabs changes nothing). Raises BodyRejected for a line left of the markers."""
+    re-indented the file with tabs changes nothing). A line that continues a statement inside brackets may sit
+    anywhere; any other line left of the markers raises BodyRejected: it would leave the gap's function."""
     base = width(student_indent)
+    continuation = _continuation_lines(body)
     moved = []
     for number, line in enumerate(body, start=1):
         if not line.strip():
@@ -181,6 +211,9 @@ def reindent(body: List[str], student_indent: str, indent: str) -> List[str]:
             continue
         column = width(_leading(line))
         if column < base:
+            if number - 1 in continuation:
+                moved.append(line)
+                continue
             raise BodyRejected(number, "it is indented left of the gap's START TODO line, so it would leave the "
                                        "gap's function")
         moved.append(indent + " " * (column - base) + line.lstrip(" \t"))

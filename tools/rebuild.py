@@ -34,8 +34,9 @@ def rejected(task, line: int, reason: str) -> str:
                                                                      safe_text(reason, 160))
 
 
-def rebuild(handout: "OrderedDict[str, bytes]", submission: Submission) -> Rebuilt:
-    """The files of the graded tree, what happened to each gap, and the integrity findings."""
+def rebuild(handout: "OrderedDict[str, bytes]", submission: Submission, tasks: Dict = TASK_BY_GAP) -> Rebuilt:
+    """The files of the graded tree, what happened to each gap, and the integrity findings. tasks: {gap name:
+    task} (grading/tasks.py's)."""
     findings = list(submission.findings)
     files = OrderedDict(handout)
     gaps = OrderedDict()
@@ -49,7 +50,7 @@ def rebuild(handout: "OrderedDict[str, bytes]", submission: Submission) -> Rebui
             if handout_gaps or path.startswith("lib/"):
                 findings.append("{} is missing or could not be read".format(path))
             for gap in handout_gaps:
-                gaps[gap.name] = GapResult(TASK_BY_GAP[gap.name], "missing", "{} is missing".format(path), None)
+                gaps[gap.name] = GapResult(tasks[gap.name], "missing", "{} is missing".format(path), None)
             continue
         if not handout_gaps:
             if student_text != handout_text:
@@ -60,7 +61,7 @@ def rebuild(handout: "OrderedDict[str, bytes]", submission: Submission) -> Rebui
         findings += problems
         text = handout_text
         for gap in handout_gaps:
-            task = TASK_BY_GAP[gap.name]
+            task = tasks[gap.name]
             handout_body = handout_text.splitlines()[gap.start + 1:gap.end]
             if gap.name not in bodies:
                 gaps[gap.name] = GapResult(task, "missing", "{}: no gap in {} (its START/END TODO lines are "

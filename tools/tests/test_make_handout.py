@@ -89,7 +89,7 @@ def test_manifest_entries_that_match_nothing_stop_the_tool(tmp_path):
 def test_every_task_has_its_gap_in_its_file():
     files = handout.build_handout(cut=True)
     assert handout.gaps_by_name(files) == {task.gap: task.file for task in CODE_TASKS}
-    make_handout.check_gap_names(files)
+    make_handout.check_registry(files)
 
 
 def test_nothing_instructor_only_is_in_the_handout():
@@ -141,7 +141,7 @@ def test_points_plugin_prints_the_table_and_writes_results_json(tmp_path):
     data = json.loads(results.read_text())
     relu = next(test for test in data["tests"] if "ReLU.backward" in test["name"])
     assert (relu["score"], relu["max_score"], relu["status"]) == (0, 1, "failed")
-    assert data["score"] <= 1  # at most the code-style bonus
+    assert data["score"] == 0  # not even the code-style bonus: no gap is filled
     assert "| 2 | ReLU.backward | 0 / 1 | failed |" in summary.read_text()
 
 
