@@ -106,8 +106,8 @@ def registry_block(name: str) -> str:
         return "\n".join(lines) + "\n"
     if name == "points":
         numbers = [task.number for task in CODE_TASKS]
-        lines = ["Exercise 3 is worth {} points plus {} bonus points.".format(total("code") + total("tutor"),
-                                                                             total("bonus")),
+        worth = total("code") + total("tutor")
+        lines = ["Exercise 3 is worth {} points plus {} bonus points.".format(worth, total("bonus")),
                  "", "| Part | Points | Graded by |", "| --- | --- | --- |",
                  "| Coding tasks {} to {} (table above) | {} | the tests and the grader's value checks |".format(
                      min(numbers), max(numbers), total("code"))]

@@ -30,6 +30,7 @@ from grading.gaps import fill_gaps, gap_bodies  # noqa: E402
 from grading.tasks import CODE_TASKS, TASK_BY_GAP, TASKS_BY_KEY, VALUE_CHECKS  # noqa: E402
 from tools import handout, testrun  # noqa: E402
 
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("outdir", help="the folder to write the handout into")

@@ -201,10 +201,9 @@ def make_class(root, port):
     }
     for name, (key, body) in attacks.items():
         made[name] = make_handout(root / name, fill=ALL, bodies={key: body})
-    made["forged_outcomes_empty_handout"] = make_handout(root / "forged_outcomes_empty_handout", fill=["zero_grad"],
-                                                        bodies={"zero_grad": FORGE_PASSES})
-    made["forged_log_empty_handout"] = make_handout(root / "forged_log_empty_handout", fill=["relu_backward"],
-                                                   bodies={"relu_backward": FORGE_LOG})
+    for name, key, body in (("forged_outcomes_empty_handout", "zero_grad", FORGE_PASSES),
+                            ("forged_log_empty_handout", "relu_backward", FORGE_LOG)):
+        made[name] = make_handout(root / name, fill=[key], bodies={key: body})
     made["=HYPERLINK(\"x\")"] = make_handout(root / "=HYPERLINK(\"x\")", fill=["zero_grad"])
     links = make_handout(root / "special_files", fill=ALL)
     (links / "lib" / "network.py").unlink()
