@@ -38,7 +38,12 @@ def pytest_configure(config):
     # One marker per code task: `python -m pytest -m relu_backward` runs the tests of task 2.
     for task in CODE_TASKS:
         config.addinivalue_line("markers", "{}: graded tests of task {}, {}".format(task.key, task.number, task.title))
-    config.pluginmanager.register(PointsRecorder(config), "exercise3-points")
+    recorder = PointsRecorder(config)
+    config.pluginmanager.register(recorder, "exercise3-points")
+    if config.pluginmanager.hasplugin("timeout") or config.pluginmanager.hasplugin("pytest_timeout"):
+        from grading.thread_timeout import LastResort, ThreadTimeout
+        config.pluginmanager.register(ThreadTimeout(recorder.before_exit), "exercise3-thread-timeout")
+        config.pluginmanager.register(LastResort(recorder.before_exit), "exercise3-timeout-last-resort")
 
 
 class PointsRecorder:
@@ -115,6 +120,17 @@ class PointsRecorder:
                     code_rows[task.key] = points.Row(task, 0, "failed", "the grader will not take it: " + message)
         style = points.code_style_row(ROOT, points.filled_gaps(ROOT))
         return points.all_rows(code_rows, style, points.feedback_row(ROOT))
+
+    def before_exit(self, item):
+        """The run is about to be ended from a timer thread (a test that its timeout could not stop): the test
+        fails, and the points table is printed as it stands."""
+        self.outcomes[item.nodeid] = {"outcome": "failed", "message": "Timeout: the test could not be stopped",
+                                      "headline": "Timeout: the test could not be stopped; the run was ended"}
+        self.log(event="result", nodeid=item.nodeid, **self.outcomes[item.nodeid])
+        reporter = self.config.pluginmanager.getplugin("terminalreporter")
+        if reporter is not None:
+            self.pytest_terminal_summary(reporter)
+            reporter.write_line("The run was ended: a test ran past its time limit and could not be stopped.")
 
     def pytest_terminal_summary(self, terminalreporter):
         rows = self.rows()

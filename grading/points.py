@@ -64,7 +64,9 @@ def code_task_row(task: Task, expected: List[str], outcomes: Dict[str, dict]) ->
     failed = [nodeid for nodeid in ran if outcomes[nodeid]["outcome"] == "failed"]
     if failed:
         passed = sum(outcomes[nodeid]["outcome"] == "passed" for nodeid in ran)
-        counts = "{} of the {} tests that ran failed, {} passed; ".format(len(failed), len(ran), passed)
+        left = len(expected) - len(failed) - passed
+        counts = "{} of the {} tests that ran failed, {} passed{}; ".format(
+            len(failed), len(failed) + passed, passed, ", {} not run after that".format(left) if left else "")
         first = outcomes[failed[0]]
         message = first.get("headline") or headline(first.get("message", ""))
         return Row(task, 0, "failed", counts + "{}: {}".format(failed[0].split("::")[-1], message))

@@ -1,0 +1,59 @@
+"""An endless loop in one gap, as a student meets it: it costs about one test's time limit, with pytest-timeout's
+signal method (Linux, macOS) and with its thread method (the only one on Windows), the run goes on, and the points
+table is printed. A loop that swallows the timeout ends the run, with the points table (the grader then runs the
+remaining tests in a new process)."""
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tools import handout
+
+LIMIT = 3
+pytestmark = pytest.mark.timeout(300)
+
+LOOPS = {
+    "loop": "        while True:\n            pass",
+    "swallowing": "        while True:\n            try:\n                while True:\n                    pass\n"
+                  "            except BaseException:\n                pass",
+}
+
+
+def handout_with(tmp_path, body):
+    root = tmp_path / "handout"
+    handout.write_files(handout.build_handout(cut=True), str(root))
+    path = root / "lib" / "activations.py"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        '        raise NotImplementedError("ReLU.backward is not implemented yet")', body), encoding="utf-8")
+    return root
+
+
+def run(root, method):
+    started = time.time()
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--timeout", str(LIMIT),
+                           "--timeout-method", method], cwd=str(root), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True, timeout=240)
+    return done, time.time() - started
+
+
+@pytest.mark.parametrize("method", ["signal", "thread"])
+def test_an_endless_loop_costs_one_time_limit_and_the_points_table_prints(tmp_path, method):
+    done, seconds = run(handout_with(tmp_path, LOOPS["loop"]), method)
+    print("{}: {:.1f} s".format(method, seconds))
+    assert "points of exercise 3" in done.stdout, done.stdout
+    relu = next(line for line in done.stdout.splitlines() if line.strip().startswith("2  ReLU.backward"))
+    assert "Timeout" in relu and "not run after that" in relu, relu
+    # The other tasks' tests ran: each fails with its own gap's message.
+    assert "Linear.backward is not implemented yet" in done.stdout
+    assert "not run: test_" in done.stdout and "of the same task timed out" in done.stdout
+    assert seconds < LIMIT + 30, seconds
+
+
+@pytest.mark.parametrize("method", ["signal", "thread"])
+def test_a_loop_that_swallows_the_timeout_ends_the_run_with_the_points_table(tmp_path, method):
+    done, seconds = run(handout_with(tmp_path, LOOPS["swallowing"]), method)
+    print("swallowing, {}: {:.1f} s".format(method, seconds))
+    assert "points of exercise 3" in done.stdout, done.stdout
+    assert "The run was ended: a test ran past its time limit and could not be stopped." in done.stdout
+    assert seconds < LIMIT + 30, seconds
