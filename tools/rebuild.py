@@ -52,11 +52,11 @@ def rebuild(handout: "OrderedDict[str, bytes]", submission: Submission, tasks: D
             for gap in handout_gaps:
                 gaps[gap.name] = GapResult(tasks[gap.name], "missing", "{} is missing".format(path), None)
             continue
+        differs = compare_outside_gaps(path, handout_text, student_text)
         if not handout_gaps:
-            if student_text != handout_text:
-                findings.append("{} differs from the handout (the grader uses its own copy)".format(path))
+            findings += ["{} differs from the handout (the grader uses its own copy)".format(path)] if differs else []
             continue
-        findings += compare_outside_gaps(path, handout_text, student_text)
+        findings += differs
         bodies, problems = student_gaps(student_text, path)
         findings += problems
         text = handout_text

@@ -257,11 +257,11 @@ def graded(tmp_path_factory):
     os.chmod(str(root), 0o700)
     listener = Listener()
     made = make_class(root, listener.port)
-    weird = os.path.join(os.fsencode(str(root)), b"caf\xe9_cp437")  # a name an unzip left as it was
+    weird = os.fsdecode(os.path.join(os.fsencode(str(root)), b"caf\xe9_cp437"))  # as an unzip left it
     shutil.copytree(str(made["solution"]), weird)
     conftest_before = open(os.path.join(REPO, "conftest.py"), "rb").read()
     table = root / "grades.csv"
-    paths = [str(path) for path in made.values()] + [os.fsdecode(weird), str(root / "does_not_exist")]
+    paths = [str(path) for path in made.values()] + [weird, str(root / "does_not_exist")]
     started = time.time()
     done = subprocess.run([sys.executable, GRADE, "--jobs", "2", "--sandbox", SANDBOX, "--csv", str(table)] + paths,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=560)
@@ -475,7 +475,7 @@ def test_two_graders_on_one_machine_do_not_disturb_each_other(tmp_path):
 def test_a_hard_address_space_limit_is_respected_and_reported(tmp_path):
     solution = make_handout(tmp_path / "solution", fill=ALL)
     limit_kb = 3 * 1024 * 1024  # below the grader's default of 4096 MB for a test process
-    done = subprocess.run(["bash", "-c", 'ulimit -H -v {} && ulimit -S -v {} && exec "$@"'.format(limit_kb, limit_kb),
+    done = subprocess.run(["bash", "-c", 'ulimit -S -v {} && ulimit -H -v {} && exec "$@"'.format(limit_kb, limit_kb),
                            "bash", sys.executable, GRADE, "--sandbox", SANDBOX, str(solution)],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=300)
     assert done.returncode == 0, done.stdout
@@ -488,7 +488,7 @@ def test_gradescope_autograder_writes_results_json(tmp_path):
     """The zip's run_autograder, run in a folder laid out like Gradescope's, with a submission one folder down."""
     source = tmp_path / "source"
     shutil.copytree(REPO, str(source), ignore=shutil.ignore_patterns(".git", "__pycache__", "results"))
-    make_handout(tmp_path / "submission" / "my-repo", fill=["zero_grad", "backward_pass"], bodies={
+    make_handout(tmp_path / "submission" / "my-repo", fill=["zero_grad", "backward_pass", "relu_backward"], bodies={
         "relu_backward": "raise ValueError('x' * 5000)"})
     environment = dict(os.environ, AUTOGRADER_ROOT=str(tmp_path), PYTHON=sys.executable,
                        GRADE_SANDBOX=SANDBOX)
@@ -505,7 +505,7 @@ def test_gradescope_autograder_writes_results_json(tmp_path):
     assert relu["status"] == "failed" and len(relu["output"]) <= 400, relu["output"]
     assert re.match(r"1 of the 1 tests that ran failed", relu["output"]), relu["output"]
     assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(results["tests"][0])
-    assert results["score"] == 2 and "integrity" in results["extra_data"]
+    assert results["score"] == 1 + 1 + 1 and "integrity" in results["extra_data"]  # tasks 1 and 7, the style bonus
     assert "one folder down" in results["output"]
     assert "graded by a tutor" in results["output"].lower()
 
