@@ -77,6 +77,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 class Grader:
     def __init__(self, limits: testrun.Limits, sandbox: sandboxes.Sandbox, python: str = sys.executable,
                  keep: bool = False):
+        # The trees' parent folders can be passed by every run's identity: what the grader writes there must be
+        # private to it (tools/sandbox.py's probe refuses the fallback otherwise).
+        os.umask(0o077)
         self.limits = limits
         self.sandbox = sandbox
         self.python = python

@@ -140,7 +140,7 @@ def watch(process: subprocess.Popen, log_path: str, limits: Limits, run) -> Opti
     while True:
         try:
             process.wait(timeout=0.25)
-            return None
+            return "disk" if run.over_disk_cap() else None  # the sandbox's own watch may have ended it
         except subprocess.TimeoutExpired:
             pass
         now = time.time()
