@@ -42,6 +42,9 @@ from tools.submission import find_root, read_submission, safe_text  # noqa: E402
 
 # The interpreter of the sandboxed runs, if not --python: the course promises Python 3.8 (see the README).
 PYTHON_VARIABLE = "EXERCISE3_PYTHON"
+# The trees' parent folders can be passed by every run's identity: what the grader writes must be private to it
+# (tools/sandbox.py's probe refuses the fallback otherwise).
+PRIVATE_UMASK = 0o077
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -77,9 +80,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 class Grader:
     def __init__(self, limits: testrun.Limits, sandbox: sandboxes.Sandbox, python: str = sys.executable,
                  keep: bool = False):
-        # The trees' parent folders can be passed by every run's identity: what the grader writes there must be
-        # private to it (tools/sandbox.py's probe refuses the fallback otherwise).
-        os.umask(0o077)
         self.limits = limits
         self.sandbox = sandbox
         self.python = python
@@ -198,6 +198,7 @@ def own_files(submitted, target: str, handout_files: dict) -> str:
 def grade_folders(paths: List[str], jobs: int = 2, sandbox: str = "auto", python: Optional[str] = None,
                   limits: Optional[testrun.Limits] = None) -> List[dict]:
     """Grade the folders as `tools/grade.py PATH... --jobs N` does; the result dicts, in order."""
+    os.umask(PRIVATE_UMASK)
     limits = limits or testrun.DEFAULT_LIMITS
     python = python or os.environ.get(PYTHON_VARIABLE) or sys.executable
     chosen = sandboxes.choose(sandbox, limits, private=paths, python=python)
@@ -303,6 +304,7 @@ def summary(results: List[dict]) -> List[str]:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    os.umask(PRIVATE_UMASK)
     limits = testrun.DEFAULT_LIMITS._replace(per_test_seconds=args.timeout, memory_mb=args.memory_mb)
     try:
         sandbox = sandboxes.choose("none" if args.no_sandbox else args.sandbox, limits, args.sandbox_user,
