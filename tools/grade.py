@@ -265,8 +265,10 @@ def report_text(result: dict, sandbox: sandboxes.Sandbox) -> List[str]:
 
 
 def gradescope(result: dict, sandbox: sandboxes.Sandbox) -> dict:
-    extra = {"integrity": result["integrity"], "gaps not taken": result["policy"], "notes": result["notes"],
-             "name": result["name"], "sandbox": sandbox.describe(), "sandbox notes": list(sandbox.notes)}
+    extra = {"integrity": [safe_text(text) for text in result["integrity"]],
+             "gaps not taken": [safe_text(text) for text in result["policy"]],
+             "notes": [safe_text(text) for text in result["notes"]], "name": result["name"],
+             "platform": result.get("platform"), "sandbox": sandbox.describe(), "sandbox notes": list(sandbox.notes)}
     output = "\n".join(report_lines(result, sandbox))
     if result["error"]:
         extra["error"] = safe_text(result["error"])
