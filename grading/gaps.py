@@ -11,6 +11,7 @@ outside the gaps' bodies must equal the handout's. Anything else rejects that ga
 the gap and the line.
 """
 import ast
+import hashlib
 import io
 import re
 import tokenize
@@ -149,6 +150,15 @@ def without_gap_bodies(text: str, path: str = "<string>") -> str:
     return "\n".join(line.rstrip() for line in stripped.splitlines()).rstrip("\n") + "\n"
 
 
+def outside_fingerprint(text: str, path: str = "<string>") -> str:
+    """A digest of the code around the gaps that neither indentation (tabs), line endings, blank lines nor comment
+    lines change, the same on every Python version: the handout ships one per file, so that the points table can
+    warn of a change the grader will not use."""
+    lines = [" ".join(line.split()) for line in without_gap_bodies(text, path).splitlines()]
+    kept = [line for line in lines if line and not line.startswith("#")]
+    return hashlib.sha256("\n".join(kept).encode("utf-8")).hexdigest()
+
+
 def gap_bodies(text: str, path: str = "<string>") -> Dict[str, List[str]]:
     """{gap name: the lines strictly between its markers}, found by the markers alone."""
     lines = text.splitlines()
@@ -172,10 +182,11 @@ class BodyRejected(ValueError):
         self.reason = reason
 
 
-def _continuation_lines(body: List[str]) -> set:
-    """The 0-based indices of the body's lines that continue a statement (inside brackets or a string), whose
-    indentation Python does not read; empty if the body cannot be tokenized (it is then taken line by line)."""
-    starts, continued = set(), set()
+def _continuations(body: List[str]) -> Tuple[set, set]:
+    """(the 0-based indices of the body's lines inside a string that spans lines, of the lines that continue a
+    statement inside brackets): lines whose indentation Python does not read. Both empty if the body cannot be
+    tokenized (it is then taken line by line)."""
+    starts, in_strings = set(), set()
     try:
         tokens = tokenize.generate_tokens(io.StringIO("\n".join(line.expandtabs(8) for line in body) + "\n")
                                           .readline)
@@ -190,29 +201,36 @@ def _continuation_lines(body: List[str]) -> set:
             elif token.type not in (tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT, tokenize.ENDMARKER) and first:
                 starts.add(token.start[0] - 1)
                 first = False
-            if token.end[0] > token.start[0]:  # a string over several lines
-                continued.update(range(token.start[0], token.end[0]))
+            if token.end[0] > token.start[0]:  # a string over several lines: rows after its first
+                in_strings.update(range(token.start[0], token.end[0]))
     except (tokenize.TokenError, IndentationError, SyntaxError):
-        return set()
+        return set(), set()
     code = {index for index, line in enumerate(body) if line.strip() and not line.lstrip().startswith("#")}
-    return (code - starts) | continued
+    return in_strings, code - starts - in_strings
 
 
 def reindent(body: List[str], student_indent: str, indent: str) -> List[str]:
     """The body's lines moved from the student's marker indentation to `indent`, tabs expanded (an editor that
-    re-indented the file with tabs changes nothing). A line that continues a statement inside brackets may sit
-    anywhere; any other line left of the markers raises BodyRejected: it would leave the gap's function."""
+    re-indented the file with tabs changes nothing). Lines inside a string that spans lines stay as they are (they
+    are the string's text); a line that continues a statement inside brackets, or a comment, may sit anywhere; any
+    other line left of the markers raises BodyRejected: it would leave the gap's function."""
     base = width(student_indent)
-    continuation = _continuation_lines(body)
+    in_strings, continuations = _continuations(body)
     moved = []
     for number, line in enumerate(body, start=1):
+        if number - 1 in in_strings:
+            moved.append(line)
+            continue
         if not line.strip():
             moved.append("")
             continue
         column = width(_leading(line))
         if column < base:
-            if number - 1 in continuation:
+            if number - 1 in continuations:
                 moved.append(line)
+                continue
+            if line.lstrip().startswith("#"):
+                moved.append(indent + line.lstrip(" \t"))
                 continue
             raise BodyRejected(number, "it is indented left of the gap's START TODO line, so it would leave the "
                                        "gap's function")
@@ -221,16 +239,22 @@ def reindent(body: List[str], student_indent: str, indent: str) -> List[str]:
 
 
 def statements(body: List[str], indent: str) -> List[ast.stmt]:
-    """The body, at indentation `indent`, parsed on its own as a block of statements. Raises BodyRejected for a
-    syntax error, or for anything the parser refuses (a body nested too deeply, ...)."""
-    source = "\n".join(line[len(indent):] if line.startswith(indent) else line for line in body) + "\n"
+    """The body, at indentation `indent` (at least one level), parsed on its own as the block of statements of a
+    function, with its strings' text exactly as spliced. Raises BodyRejected for a syntax error, or for anything
+    the parser refuses (a body nested too deeply, ...)."""
+    if not any(line.strip() and not line.lstrip().startswith("#") for line in body):
+        return []  # comments only: no statement
+    source = "def gap():\n" + "\n".join(body) + "\n"
     try:
-        return ast.parse(source).body
+        tree = ast.parse(source)
     except SyntaxError as error:
-        line = error.lineno or 1
+        line = (error.lineno or 2) - 1
         raise BodyRejected(max(1, min(line, len(body))), "a syntax error ({})".format(error.msg))
     except (RecursionError, MemoryError, ValueError) as error:
         raise BodyRejected(1, "the parser could not read it ({})".format(type(error).__name__))
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
+        raise BodyRejected(1, "it does not stay one block of statements")
+    return tree.body[0].body
 
 
 def _function(tree: ast.AST, qualified: str) -> Optional[ast.AST]:

@@ -180,7 +180,7 @@ class PointsRecorder:
         rows = self.rows()
         terminalreporter.section("points of exercise 3 (a self-check; grading/tasks.py lists the tasks)")
         if self.expected:
-            for line in points.format_table(rows):
+            for line in points.format_table(rows) + points.outside_gap_notes(ROOT):
                 terminalreporter.write_line(line)
         else:
             terminalreporter.write_line("No graded test ran; `python -m pytest` runs them all and shows the points.")

@@ -14,6 +14,8 @@ from grading.tasks import TASKS, TASKS_BY_KEY, Task
 # The files a student writes: the library and the root scripts (the code-style bonus looks at these).
 STUDENT_CODE = ("lib",)
 FEEDBACK_FILE = "feedback.md"
+# The handout's digests of the code around the gaps of lib/ (tools/handout.py writes it; not in the master).
+OUTSIDE_GAPS = "grading/handout_outside_gaps.json"
 # The handout carries an untouched copy of feedback.md here, so that a filled-in one can be told apart.
 FEEDBACK_TEMPLATE = os.path.join("grading", "feedback_template.md")
 
@@ -87,7 +89,8 @@ def splice_warning(root: str, task: Task) -> Optional[str]:
         with open(os.path.join(root, task.file), encoding="utf-8", errors="replace") as file:
             found, _ = student_gaps(file.read(), task.file)
         if task.gap not in found:
-            return None  # the tests say what is wrong with a file whose markers are broken
+            return ("gap {} ({}): its START TODO and END TODO lines are missing or broken, and the grader takes "
+                    "only the lines between them".format(task.number, task.gap))
         body, indent, _ = found[task.gap]
         statements(reindent(body, indent, "    "), "    ")
     except BodyRejected as error:
@@ -95,6 +98,31 @@ def splice_warning(root: str, task: Task) -> Optional[str]:
     except (OSError, ValueError):
         return None
     return None
+
+
+def outside_gap_notes(root: str) -> List[str]:
+    """A line for every file of lib/ whose code around the gaps differs from the handout's (an import at the top,
+    a helper beside the function): the grader uses the handout's code there."""
+    import json
+    from grading.gaps import GapError, outside_fingerprint
+
+    try:
+        with open(os.path.join(root, *OUTSIDE_GAPS.split("/")), encoding="utf-8") as file:
+            expected = json.load(file)
+    except (OSError, ValueError):
+        return []  # the master repository, or a handout without them
+    notes = []
+    for path, digest in sorted(expected.items()):
+        try:
+            with open(os.path.join(root, *path.split("/")), encoding="utf-8", errors="replace") as file:
+                same = outside_fingerprint(file.read(), path) == digest
+        except (OSError, GapError):
+            continue
+        if not same:
+            notes.append("note: {} differs from the handout outside its gaps; the grader uses the handout's code "
+                         "there, so a gap that needs your change (an import at the top, a helper beside the "
+                         "function) fails at the grader: put it inside the gap".format(path))
+    return notes
 
 
 def python_files(root: str) -> List[str]:

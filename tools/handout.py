@@ -4,13 +4,15 @@ dropped.
 tools/make_handout.py writes it to a folder; tools/grade.py compares submissions with it.
 """
 import glob
+import json
 import os
 import re
 import textwrap
 from collections import OrderedDict
 from typing import Dict, List, Tuple
 
-from grading.gaps import GapError, cut_gaps, find_gaps
+from grading.gaps import GapError, cut_gaps, find_gaps, outside_fingerprint
+from grading.points import OUTSIDE_GAPS
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MANIFEST = os.path.join(REPO, "tools", "handout_manifest.txt")
@@ -139,6 +141,10 @@ def build_handout(repo: str = REPO, manifest: str = MANIFEST, cut: bool = True) 
         elif source == "README.md":
             content = with_registry_blocks(student_readme(content.decode("utf-8"), source)).encode("utf-8")
         files[destination] = content
+    # What the points table compares the student's files with, to warn of changes outside the gaps.
+    fingerprints = {path: outside_fingerprint(content.decode("utf-8"), path) for path, content in files.items()
+                    if path.startswith("lib/") and path.endswith(".py")}
+    files[OUTSIDE_GAPS] = (json.dumps(fingerprints, indent=1, sort_keys=True) + "\n").encode("utf-8")
     return files
 
 

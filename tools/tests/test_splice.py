@@ -58,6 +58,11 @@ def graded(text):
     "        import sys\n        print('debug', file=sys.stderr)\n        return grad * \\\n            x\n",
     "        y = np.array([1,\n2])\n        return grad * x * y\n",  # a continuation line may sit anywhere
     "        s = \"\"\"\nnot code\n\"\"\"\n        return grad * x\n",
+    "        def helper(v):\n            \"\"\"A docstring.\n\n            Over lines.\n            \"\"\"\n"
+    "            return v\n        return helper(grad) * x\n",  # a docstring spliced as it was written
+    "#        print(grad)\n        return grad * x\n",  # a comment that an editor's shortcut put at column 0
+    "        if x is None:\n            raise ValueError(f\"\"\"{x!r}:\n        two lines\"\"\")\n"
+    "        return grad * x\n",
 ])
 def test_honest_bodies_are_taken(body):
     gaps, text, findings = graded(student(body))
