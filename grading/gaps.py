@@ -257,6 +257,22 @@ def statements(body: List[str], indent: str) -> List[ast.stmt]:
     return tree.body[0].body
 
 
+def does_nothing(body: List[str], indent: str) -> bool:
+    """Whether a body holds no statement but `pass`, `...`, strings or `raise NotImplementedError(...)`: a gap that is
+    not filled (it earns nothing, not even the code-style bonus, which needs a filled gap)."""
+    try:
+        found = statements(reindent(body, indent, "    "), "    ")
+    except BodyRejected:
+        return False  # splice says why
+    for node in found:
+        if isinstance(node, ast.Pass) or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
+            continue
+        if isinstance(node, ast.Raise) and "NotImplementedError" in ast.dump(node):
+            continue
+        return False
+    return True
+
+
 def _function(tree: ast.AST, qualified: str) -> Optional[ast.AST]:
     """The function definition with this qualified name (classes and functions nested by name)."""
     scope = tree

@@ -149,19 +149,20 @@ def max_line_length(root: str) -> int:
 
 
 def filled_gaps(root: str) -> int:
-    """How many gaps of the student's files hold more than the handout's `raise NotImplementedError(...)`."""
-    from grading.gaps import student_gaps
+    """How many gaps of the student's files hold more than `pass` or the handout's `raise NotImplementedError`."""
+    from grading.gaps import does_nothing, student_gaps
     from grading.tasks import CODE_TASKS
 
     count = 0
     for task in CODE_TASKS:
         try:
             with open(os.path.join(root, task.file), encoding="utf-8", errors="replace") as file:
-                body = student_gaps(file.read(), task.file)[0].get(task.gap, ([], "", 0))[0]
+                found = student_gaps(file.read(), task.file)[0]
         except OSError:
             continue
-        code = [line.strip() for line in body if line.strip() and not line.strip().startswith("#")]
-        count += bool(code) and code != ['raise NotImplementedError("{} is not implemented yet")'.format(task.gap)]
+        if task.gap in found:
+            body, indent, _ = found[task.gap]
+            count += not does_nothing(body, indent)
     return count
 
 

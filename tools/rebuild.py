@@ -10,7 +10,8 @@ import os
 from collections import OrderedDict, namedtuple
 from typing import Dict, List
 
-from grading.gaps import BodyRejected, GapError, find_gaps, outside, splice, student_gaps, without_gap_bodies
+from grading.gaps import (BodyRejected, GapError, does_nothing, find_gaps, outside, splice, student_gaps,
+                          without_gap_bodies)
 from grading.points import FEEDBACK_FILE
 from grading.tasks import TASK_BY_GAP
 from tools.submission import Submission, safe_text
@@ -68,7 +69,7 @@ def rebuild(handout: "OrderedDict[str, bytes]", submission: Submission, tasks: D
                                                             "missing or broken)".format(path, gap.name), None)
                 continue
             body, indent, _ = bodies[gap.name]
-            if is_untouched(body, handout_body):
+            if is_untouched(body, handout_body) or does_nothing(body, indent):
                 gaps[gap.name] = GapResult(task, "empty", "", body)
                 continue
             try:

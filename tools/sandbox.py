@@ -85,6 +85,53 @@ REMOTE_FILESYSTEMS = ("nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse", "9p", "drv
 FIND_SECONDS = 300
 
 
+# The fallback's file and network walls (Linux's Landlock, which needs no privilege and works inside containers
+# that refuse namespaces): run by the students' Python as the run's identity, it lets the command read only the
+# folders it is given, write only its own temporary folder, and (ABI 4+) neither bind nor connect TCP; then it
+# execs the command. It exits with LANDLOCK_REFUSED if the kernel or the container refuses Landlock: the grader
+# then says in every report that files outside the tree are not hidden. argv: JSON {"read": [...], "write":
+# [...], "devices": [...]}, then the command.
+LANDLOCK_REFUSED = 97
+LANDLOCK_LAUNCHER = r"""
+import ctypes, json, os, struct, sys
+spec, command = json.loads(sys.argv[1]), sys.argv[3:] if sys.argv[2:3] == ["--"] else sys.argv[2:]
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+abi = libc.syscall(444, None, 0, 1)
+if abi < 1:
+    sys.stderr.write("landlock: refused (%s)\n" % os.strerror(ctypes.get_errno()))
+    sys.exit(97)
+files = (1 << 0) | (1 << 1) | (1 << 2) | ((1 << 14) if abi >= 3 else 0) | ((1 << 15) if abi >= 5 else 0)
+everything = (1 << 13) - 1 | ((1 << 13) if abi >= 2 else 0) | files
+read = (1 << 0) | (1 << 2) | (1 << 3)
+attr = struct.pack("QQQ", everything, 3 if abi >= 4 else 0, 3 if abi >= 6 else 0)
+size = 24 if abi >= 6 else (16 if abi >= 4 else 8)
+ruleset = libc.syscall(444, ctypes.c_char_p(attr), size, 0)
+if ruleset < 0:
+    sys.stderr.write("landlock: no ruleset (%s)\n" % os.strerror(ctypes.get_errno()))
+    sys.exit(97)
+for paths, access in ((spec["read"], read), (spec["write"], everything), (spec["devices"], (1 << 1) | (1 << 2))):
+    for path in paths:
+        try:
+            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        except OSError:
+            continue
+        rule = struct.pack("=Qi", access & (everything if os.path.isdir(path) else files), fd)
+        if libc.syscall(445, ruleset, 1, ctypes.c_char_p(rule), 0) != 0:
+            sys.stderr.write("landlock: rule for %s refused (%s)\n" % (path, os.strerror(ctypes.get_errno())))
+            sys.exit(97)
+        os.close(fd)
+if libc.prctl(38, 1, 0, 0, 0) != 0 or libc.syscall(446, ruleset, 0) != 0:
+    sys.stderr.write("landlock: not applied (%s)\n" % os.strerror(ctypes.get_errno()))
+    sys.exit(97)
+os.close(ruleset)
+os.execv(command[0], command)
+"""
+# What a run may read besides its tree and the interpreter's installation: the system's, where no solution is.
+SYSTEM_READABLE = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/sys", "/proc")
+DEVICES = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/dev/full")
+
+
 class SandboxError(RuntimeError):
     """No sandbox of the kind asked for can run here; the message says why and what to do."""
 
@@ -313,10 +360,14 @@ def disk_use(path: str, info: os.stat_result, seen: set) -> Tuple[int, int]:
 def remove(path: str) -> None:
     """Remove a file or a whole tree, never following a symbolic link (shutil.rmtree works with file descriptors
     where the system allows it, so that a link planted meanwhile cannot turn it elsewhere)."""
-    if stat.S_ISDIR(os.lstat(path).st_mode):
-        shutil.rmtree(path)
-    else:
+    if not stat.S_ISDIR(os.lstat(path).st_mode):
         os.remove(path)
+        return
+    try:
+        shutil.rmtree(path)
+    except RecursionError:  # a tree nested deeper than Python's recursion allows
+        subprocess.run([_tool("rm"), "-rf", "--one-file-system", "--", path], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300, check=False)
 
 
 def _remove_ipc_of(uid: int) -> None:
@@ -416,6 +467,7 @@ class Sandbox:
         if mode not in ("bwrap", "user", "none"):
             raise ValueError("a sandbox's mode is bwrap, user or none, not {!r}".format(mode))
         self.mode = mode
+        self.landlock = False  # the fallback's walls (try_user finds out whether this system allows them)
         self.python = python_path(python)
         self.notes = list(notes or [])
         self.roots = list(roots) if roots is not None else []
@@ -546,6 +598,13 @@ class Run:
         return [_tool("setpriv"), "--reuid={}".format(self.uid), "--regid={}".format(self.gid), "--clear-groups",
                 "--no-new-privs", "--"]
 
+    def walls(self, tree: str) -> List[str]:
+        """The Landlock launcher's command line: read the system, the interpreter and the tree; write tmp."""
+        readable = [path for path in SYSTEM_READABLE if os.path.exists(path)] + list(self.sandbox.roots)
+        spec = {"read": readable + [os.path.abspath(tree)], "write": [self.tmp],
+                "devices": [path for path in DEVICES if os.path.exists(path)]}
+        return [self.sandbox.python, "-I", "-S", "-c", LANDLOCK_LAUNCHER, json.dumps(spec), "--"]
+
     def launch(self, tree: str, inner: List[str], limits, stdout, pass_fds=()) -> subprocess.Popen:
         """Start inner (a command line to run in the tree, inner[0] the interpreter) in this run's sandbox, in a
         session of its own, its output and errors to stdout.
@@ -566,6 +625,8 @@ class Run:
             command += [sandbox.prlimit] + options + ["--"]
         if sandbox.per_run_identity:
             command += self._as_run()
+        if sandbox.mode == "user" and sandbox.landlock:
+            command += self.walls(tree)
         command += list(inner)
         if sandbox.mode != "bwrap":
             process = subprocess.Popen(sandbox.unshare + command if sandbox.mode == "user" else command,
@@ -597,6 +658,21 @@ class Run:
         for path, info in places + list(owned_entries(self.sandbox.writable, self.uid)):
             more, entries = disk_use(path, info, seen)
             used, count = used + more, count + entries
+        # Files the run keeps open without a name (O_TMPFILE, or unlinked after opening) count too.
+        for pid in processes_of(self.uid, zombies=False):
+            folder = "/proc/{}/fd".format(pid)
+            try:
+                names = os.listdir(folder)
+            except OSError:
+                continue
+            for name in names:
+                try:
+                    info = os.stat(os.path.join(folder, name))
+                except OSError:
+                    continue
+                if stat.S_ISREG(info.st_mode) and (info.st_dev, info.st_ino) not in seen:
+                    seen.add((info.st_dev, info.st_ino))
+                    used += getattr(info, "st_blocks", 0) * 512
         return used, count
 
     def _watch_disk(self) -> None:
@@ -894,7 +970,44 @@ def try_user(limits, user: str = DEFAULT_USER, private=(), python: Optional[str]
     if not unshare:
         notes.append("the network is not isolated: this system refuses `unshare --net` ({})".format(refusal))
     sandbox = Sandbox("user", python, notes, roots=roots, writable=writable_folders(), unshare=unshare)
+    sandbox.landlock = _landlock_works(sandbox, limits)
+    if not sandbox.landlock:
+        sandbox.notes.append("files outside the tree are not hidden from the runs (this system refuses Landlock): a "
+                             "copy of the reference solution that others may read, anywhere on this machine, would "
+                             "be readable by the students' code")
     return _check(sandbox, limits, private, info)
+
+
+def _landlock_works(sandbox: Sandbox, limits) -> bool:
+    """Whether a run's walls hold here: a run with them tries to open a file that every user may read, outside
+    what the walls let it read (it must fail), and reports that it started."""
+    base = tempfile.mkdtemp(prefix="grade-landlock-")
+    os.chmod(base, 0o755)
+    canary = os.path.join(base, "readable-by-all.txt")
+    with open(canary, "w", encoding="utf-8") as file:
+        file.write("a copy of the reference would be here\n")
+    os.chmod(canary, 0o644)
+    sandbox.landlock = True
+    run = sandbox.start_run(os.path.join(base, "run"))
+    try:
+        tree = os.path.join(base, "tree")
+        os.makedirs(tree)
+        program = ("import sys\ntry:\n    open(sys.argv[1]).close()\n    print('opened')\nexcept OSError:\n"
+                   "    print('walled')\n")
+        with tempfile.TemporaryFile() as output:
+            process = run.launch(tree, [sandbox.python, "-I", "-S", "-c", program, canary], limits, output)
+            try:
+                process.wait(timeout=60)
+            finally:
+                kill_group(process)
+                process.wait()
+            output.seek(0)
+            text = output.read().decode("utf-8", errors="replace")
+        return process.returncode == 0 and "walled" in text.split()
+    finally:
+        sandbox.landlock = False
+        run.reap()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def choose(requested: str, limits, user: str = DEFAULT_USER, private=(), python: Optional[str] = None) -> Sandbox:

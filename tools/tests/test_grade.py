@@ -34,6 +34,8 @@ ALL = [task.key for task in CODE_TASKS]
 CODE_POINTS = total("code")
 SANDBOX = os.environ.get("GRADE_TEST_SANDBOX", "auto")
 MARKER = "exercise3-daemon-marker"
+# A copy of the reference solution that every user may read, elsewhere on the machine (an instructor's clone).
+READABLE_COPY = "/tmp/exercise3-readable-copy-{}".format(os.getpid())
 # The grading of the whole made-up class (about 50 submissions) takes about a minute on 2 cores.
 pytestmark = pytest.mark.timeout(600)
 
@@ -184,6 +186,14 @@ def make_class(root, port):
             "assert got")),
         "reads_a_classmate": ("relu_backward", leak_unless_refused(
             "got = open({!r}).read()".format(str(root / "solution" / "lib" / "network.py")))),
+        "reads_a_world_readable_copy": ("relu_backward", leak_unless_refused(
+            "got = open({!r}).read()".format(os.path.join(READABLE_COPY, "network.py")))),
+        "keeps_nameless_files": ("relu_backward", "import os\nkept = []\ntry:\n    for _ in range(6):\n"
+                                                  "        fd = os.open(os.environ.get('TMPDIR', '/tmp'), "
+                                                  "os.O_WRONLY | os.O_TMPFILE, 0o600)\n"
+                                                  "        os.posix_fallocate(fd, 0, 64 * 1024 * 1024)\n"
+                                                  "        kept.append(fd)\n    import time\n    time.sleep(3)\n"
+                                                  "except OSError:\n    pass\nreturn grad * (h > 0)"),
         "network": ("relu_backward", leak_unless_refused(
             "import socket\nconnection = socket.create_connection(('127.0.0.1', {}), timeout=2)\n"
             "connection.sendall(b'LEAK')\ngot = 'sent'".format(port))),
@@ -255,6 +265,10 @@ def graded(tmp_path_factory):
     """{"rows": {name: csv row}, "reports": {name: (text, seconds)}, ...} of one class run."""
     root = tmp_path_factory.mktemp("submissions")
     os.chmod(str(root), 0o700)
+    os.makedirs(READABLE_COPY, exist_ok=True)
+    os.chmod(READABLE_COPY, 0o755)
+    shutil.copyfile(os.path.join(REPO, "lib", "network.py"), os.path.join(READABLE_COPY, "network.py"))
+    os.chmod(os.path.join(READABLE_COPY, "network.py"), 0o644)
     listener = Listener()
     made = make_class(root, listener.port)
     weird = os.fsdecode(os.path.join(os.fsencode(str(root)), b"caf\xe9_cp437"))  # as an unzip left it
@@ -267,6 +281,7 @@ def graded(tmp_path_factory):
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=560)
     seconds = time.time() - started
     listener.close()
+    shutil.rmtree(READABLE_COPY, ignore_errors=True)
     output = done.stdout.decode("utf-8", errors="replace")
     print(output)
     assert done.returncode == 0, output
@@ -394,7 +409,8 @@ def test_a_failing_attack_costs_its_own_task_only(graded, name, task_key):
         report(graded, name)
 
 
-@pytest.mark.parametrize("name", ["reads_the_master", "reads_the_graders_folder", "reads_a_classmate", "network",
+@pytest.mark.parametrize("name", ["reads_the_master", "reads_the_graders_folder", "reads_a_classmate",
+                                  "reads_a_world_readable_copy", "network",
                                   "damages_the_master", "daemon"])
 def test_nothing_of_value_is_in_reach_and_nothing_is_left_behind(graded, name):
     # Each of these returns the right result when its action fails, so its points say the action got nothing.
@@ -403,6 +419,15 @@ def test_nothing_of_value_is_in_reach_and_nothing_is_left_behind(graded, name):
     row = graded["rows"][name]
     assert code_points(row) == CODE_POINTS, report(graded, name)
     assert "LEAK" not in report(graded, name)
+
+
+def test_files_kept_open_without_a_name_cost_at_most_their_own_task(graded):
+    # bubblewrap's /tmp is a sized tmpfs (the writes fail and the gap returns the right result); the fallback
+    # counts the run's open files too and stops the run past its disk cap.
+    row = graded["rows"]["keeps_nameless_files"]
+    assert code_points(row) >= CODE_POINTS - 1, report(graded, "keeps_nameless_files")
+    if code_points(row) < CODE_POINTS:
+        assert "stopped" in report(graded, "keeps_nameless_files")
 
 
 def test_no_byte_reaches_a_listener_on_the_loopback(graded):
