@@ -92,6 +92,7 @@ FIND_SECONDS = 300
 # then says in every report that files outside the tree are not hidden. argv: JSON {"read": [...], "write":
 # [...], "devices": [...]}, then the command.
 LANDLOCK_REFUSED = 97
+NO_LANDLOCK = "EXERCISE3_NO_LANDLOCK"
 LANDLOCK_LAUNCHER = r"""
 import ctypes, json, os, struct, sys
 spec, command = json.loads(sys.argv[1]), sys.argv[3:] if sys.argv[2:3] == ["--"] else sys.argv[2:]
@@ -970,7 +971,8 @@ def try_user(limits, user: str = DEFAULT_USER, private=(), python: Optional[str]
     if not unshare:
         notes.append("the network is not isolated: this system refuses `unshare --net` ({})".format(refusal))
     sandbox = Sandbox("user", python, notes, roots=roots, writable=writable_folders(), unshare=unshare)
-    sandbox.landlock = _landlock_works(sandbox, limits)
+    # EXERCISE3_NO_LANDLOCK=1 tests what holds beneath the walls, as on a system that refuses them.
+    sandbox.landlock = not os.environ.get(NO_LANDLOCK) and _landlock_works(sandbox, limits)
     if not sandbox.landlock:
         sandbox.notes.append("files outside the tree are not hidden from the runs (this system refuses Landlock): a "
                              "copy of the reference solution that others may read, anywhere on this machine, would "

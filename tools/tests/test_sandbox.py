@@ -3,7 +3,9 @@
 
 GRADE_TEST_SANDBOX=bwrap or user (.ci/run sets it) asks for that mode: a sandbox that cannot run then fails these
 tests instead of skipping them. The separate-user mode needs root, a copy of the repository that others cannot
-read and an interpreter that they can run (.ci/run makes both).
+read and an interpreter that they can run (.ci/run makes both). Its runs are behind Landlock walls where the
+system allows them; these tests switch the walls off (EXERCISE3_NO_LANDLOCK) to test what holds beneath them, as
+on a system that refuses Landlock, and test_the_fallbacks_walls tests the walls themselves.
 """
 import collections
 import glob
@@ -25,6 +27,7 @@ import pytest
 from tools import sandbox as sandboxes
 
 pytestmark = pytest.mark.timeout(180)
+os.environ[sandboxes.NO_LANDLOCK] = "1"  # for this module's runs and the graders it starts
 REPO = sandboxes.REPO
 MODE = os.environ.get("GRADE_TEST_SANDBOX")
 # The fields of tools.testrun.Limits (test_the_limits_are_testruns checks that they are the same).
@@ -662,3 +665,43 @@ def test_without_a_sandbox_the_limits_still_hold(place):
     assert chosen.mode == "none" and chosen.parallel and "NO SANDBOX" in chosen.describe()
     returncode, lines = run_code(chosen, place, LIMITS_CODE + "import os\nprint(os.getuid())")
     assert returncode == 0 and "AS {0} {0}".format(4096 * MB) in lines and lines[-1] == str(os.getuid()), lines
+
+
+def test_the_fallbacks_walls(place, monkeypatch):
+    """Where Landlock works, a fallback run reads only the system, its interpreter and its tree, writes only its
+    own tmp and connects nowhere: a copy of the reference that every user may read is out of its reach."""
+    if (MODE or "auto") == "bwrap" or not sandboxes._is_root():
+        pytest.skip("the walls are the separate-identity fallback's")
+    monkeypatch.delenv(sandboxes.NO_LANDLOCK)
+    chosen = pick("user")
+    if not chosen.landlock:
+        assert any("not hidden" in note for note in chosen.notes)
+        pytest.skip("this system refuses Landlock, and every report says so")
+    copy = tempfile.mkdtemp(prefix="readable-copy-")
+    try:
+        os.chmod(copy, 0o755)
+        target = os.path.join(copy, "network.py")
+        with open(target, "w", encoding="utf-8") as file:
+            file.write("the reference\n")
+        os.chmod(target, 0o644)
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        program = textwrap.dedent("""
+            import os, socket, sys
+            for what, action in (("read", lambda: open(sys.argv[1]).read()),
+                                 ("write", lambda: open("/var/tmp/walled-" + str(os.getpid()), "w")),
+                                 ("tmp", lambda: open(os.path.join(os.environ["TMPDIR"], "mine"), "w")),
+                                 ("connect", lambda: socket.create_connection(("127.0.0.1", int(sys.argv[2])), 2))):
+                try:
+                    action()
+                    print("could " + what)
+                except OSError:
+                    print("refused " + what)
+            """)
+        _, output = run_code(chosen, place, program, target, str(server.getsockname()[1]))
+        server.close()
+        assert "refused read" in output and "refused write" in output and "refused connect" in output, output
+        assert "could tmp" in output, output
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
