@@ -1,7 +1,9 @@
 """Grade student submissions of exercise 3: the course's grade of record.
 
     python tools/grade.py SUBMISSION_DIR [SUBMISSION_DIR ...] [--jobs N] [--csv FILE] [--json FILE]
+                          [--report DIR] [--tutor-points FILE]
     python tools/grade.py clones/*/ --jobs 2 --csv grades.csv      # a class, one folder per student
+    python tools/grade.py clones/*/ --csv grades.csv --report site --tutor-points filled.csv
 
 For each submission:
   1. read: listed and read without following links, opening FIFOs or devices, or reading more than 1 MB of a file
@@ -15,7 +17,9 @@ For each submission:
      check's outputs (on inputs drawn from a seed drawn anew for this grading run) equal the reference solution's,
      computed here (grading/value_checks.py). Forged outcomes can only lose points: the outputs decide.
      The bonus checks read the student's own files here.
-Text that a submission controls is neutralised where it lands (terminal, results.json, CSV).
+Text that a submission controls is neutralised where it lands (terminal, results.json, CSV, and escaped in the
+--report site: tools/report/site.py). --tutor-points merges a filled-in copy of the site's tutor_points.csv
+(tools/tutor_points.py) into the CSV, the site and results.json.
 Exit code 0 whenever grading ran, whatever the scores; 2 for wrong arguments or when no sandbox can run.
 """
 import argparse
@@ -36,8 +40,9 @@ if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
 from grading import points, value_checks, values  # noqa: E402  (after the repository root is on sys.path)
-from grading.tasks import CODE_TASKS, TASKS  # noqa: E402
-from tools import handout, rebuild, sandbox as sandboxes, testrun  # noqa: E402
+from grading.tasks import CODE_TASKS, TASKS, TASKS_BY_KEY  # noqa: E402
+from tools import handout, rebuild, sandbox as sandboxes, testrun, tutor_points  # noqa: E402
+from tools.report import findings as tutor_findings  # noqa: E402
 from tools.submission import find_root, read_submission, safe_text  # noqa: E402
 
 # The interpreter of the sandboxed runs, if not --python: the course promises Python 3.8 (see the README).
@@ -45,6 +50,9 @@ PYTHON_VARIABLE = "EXERCISE3_PYTHON"
 # The trees' parent folders can be passed by every run's identity: what the grader writes must be private to it
 # (tools/sandbox.py's probe refuses the fallback otherwise).
 PRIVATE_UMASK = 0o077
+# The value check of a task (grading/value_checks.py's lines items carry no marker and are not collected, but the
+# verdict reads this item only all the same).
+VALUE_CHECK_ITEM = testrun.VALUE_CHECKS + "::test_value_check["
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -69,6 +77,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="run the tests without a sandbox, as this user; every report says so")
     parser.add_argument("--keep", action="store_true", help="keep the scratch copies and print where they are")
     parser.add_argument("--quiet", action="store_true", help="print only the summary, not each submission's table")
+    parser.add_argument("--report", metavar="DIR", help="also write the class report, a static site, into DIR "
+                                                        "(index.html, tutor/, students/, tutor_points.csv)")
+    parser.add_argument("--tutor-points", metavar="FILE", help="merge a filled-in copy of tutor_points.csv into "
+                                                               "the totals of the CSV, the report and results.json")
     args = parser.parse_args(argv)
     if args.json and len(args.submissions) != 1:
         parser.error("--json writes one submission's results.json; give one SUBMISSION_DIR")
@@ -89,11 +101,15 @@ class Grader:
         self.workdir = tempfile.mkdtemp(prefix="grade-")
         os.chmod(self.workdir, 0o711)  # the runs' identities pass through to their own trees, and see nothing else
         collect = os.path.join(self.workdir, "collect")
-        rebuild.write_tree(self.handout, os.path.join(collect, "tree"))
-        self.expected = testrun.collect_graded_tests(os.path.join(collect, "tree"), collect, limits, python)
+        try:
+            rebuild.write_tree(self.handout, os.path.join(collect, "tree"))
+            self.expected = testrun.collect_graded_tests(os.path.join(collect, "tree"), collect, limits, python)
+        except BaseException:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            raise
         shutil.rmtree(collect, ignore_errors=True)
         missing = [task.key for task in CODE_TASKS if not any(
-            nodeid.startswith(testrun.VALUE_CHECKS) and key == task.key for nodeid, key in self.expected.items())]
+            nodeid.startswith(VALUE_CHECK_ITEM) and key == task.key for nodeid, key in self.expected.items())]
         if missing:
             raise RuntimeError("no value check was collected for {} (grading/checks.py)".format(", ".join(missing)))
         # The reference's outputs, computed here, in the grader's own process, from the master's lib/: they are
@@ -101,12 +117,15 @@ class Grader:
         self.seed = int.from_bytes(os.urandom(4), "little")
         self.reference = {task.key: value_checks.outputs(task.key, self.seed) for task in CODE_TASKS}
         self.wanted = [path for path in self.handout if path.endswith(".py")] + [points.FEEDBACK_FILE]
+        # The lines per batch size, for tutors: run after the value checks, never part of a task's verdict.
+        self.lines_items = tutor_findings.lines_items()
 
     def grade(self, submission: str) -> dict:
-        name = display_name(os.path.basename(os.path.normpath(submission)) or submission)
+        name = submission_name(submission)
         started = time.time()
         result = {"name": name, "path": submission, "rows": None, "integrity": [], "policy": [], "notes": [],
-                  "gaps": {}, "error": None, "platform": self.platform}
+                  "gaps": {}, "error": None, "platform": self.platform, "lines": {}, "vectorisation": [],
+                  "feedback": None, "sources": {}}
         scratch = tempfile.mkdtemp(prefix="submission-", dir=self.workdir)
         try:
             root, note = find_root(submission, self.handout)
@@ -117,12 +136,24 @@ class Grader:
             result["integrity"] = built.findings
             result["policy"] = [gap.message for gap in built.gaps.values() if gap.status in ("rejected", "missing")]
             result["gaps"] = {name: gap for name, gap in built.gaps.items()}
+            result["feedback"] = submitted.files.get(points.FEEDBACK_FILE)
+            result["sources"] = tutor_findings.sources_to_keep(submitted.files, built.findings)
             tree = os.path.join(scratch, "tree")
             rebuild.write_tree(built.files, tree)
             not_run = {gap.task.key: gap for gap in built.gaps.values() if gap.status != "filled"}
-            run = testrun.run_graded_tests(tree, self.expected, self.seed, self.limits, os.path.join(scratch, "runs"),
-                                           self.sandbox, skip_tasks=set(not_run), python=self.python)
+            for task in CODE_TASKS:  # a task whose needs were not taken cannot pass: say which, run nothing
+                missing = [need for need in task.needs if need in not_run and need != task.key]
+                if task.key not in not_run and missing:
+                    need = TASKS_BY_KEY[missing[0]]
+                    not_run[task.key] = rebuild.GapResult(task, "needs", "it needs gap {} ({}), which {}".format(
+                        need.number, need.gap, "is not filled yet" if not_run[missing[0]].status == "empty"
+                        else "the grader did not take (see its row)"), None)
+            run = testrun.run_graded_tests(tree, dict(self.expected, **self.lines_items), self.seed, self.limits,
+                                           os.path.join(scratch, "runs"), self.sandbox, skip_tasks=set(not_run),
+                                           python=self.python)
             result["notes"] += run["notes"]
+            result["lines"] = tutor_findings.lines_counts(run["outcomes"])
+            result["vectorisation"] = tutor_findings.vectorisation(result["lines"])
             code_rows = {task.key: self.verdict(task, not_run.get(task.key), run["outcomes"]) for task in CODE_TASKS}
             filled = sum(gap.status == "filled" for gap in built.gaps.values())
             style = points.code_style_row(own_files(submitted, os.path.join(scratch, "own"), self.handout), filled)
@@ -145,7 +176,7 @@ class Grader:
             return points.Row(task, 0, "failed", safe_text(detail))
         ids = [nodeid for nodeid, key in self.expected.items() if key == task.key]
         tests = [nodeid for nodeid in ids if not nodeid.startswith(testrun.VALUE_CHECKS)]
-        check = [nodeid for nodeid in ids if nodeid.startswith(testrun.VALUE_CHECKS)]
+        check = [nodeid for nodeid in ids if nodeid.startswith(VALUE_CHECK_ITEM)]
         row = points.code_task_row(task, tests, outcomes)
         if row.status != "passed":
             return row._replace(detail=safe_text(row.detail))
@@ -221,6 +252,11 @@ def display_name(name: str) -> str:
     return safe_text(name, 120)
 
 
+def submission_name(path: str) -> str:
+    """The name of a submission in every report: its folder's name."""
+    return display_name(os.path.basename(os.path.normpath(path)) or path)
+
+
 def csv_cell(value) -> str:
     """A CSV cell that no spreadsheet runs as a formula (a leading =, +, -, @, tab or CR is quoted away)."""
     text = safe_text(value) if not isinstance(value, (int, float)) else str(value)
@@ -229,14 +265,18 @@ def csv_cell(value) -> str:
     return text
 
 
-def score(result: dict) -> int:
+def score(result: dict):
+    """The autograded points, plus the tutor's where --tutor-points gave them."""
+    tutor = tutor_points.tutor_total(result)
     if not result["rows"]:
-        return 0
+        return tutor_points.number(tutor)
     total = points.totals(result["rows"])
-    return total["code"][0] + total["bonus"][0]
+    return tutor_points.number(total["code"][0] + total["bonus"][0] + tutor)
 
 
 def points_of(result: dict, key: str):
+    if key in result.get("tutor", {}):
+        return tutor_points.number(result["tutor"][key])
     if not result["rows"]:
         return 0
     row = next(row for row in result["rows"] if row.task.key == key)
@@ -261,7 +301,8 @@ def report_text(result: dict, sandbox: sandboxes.Sandbox) -> List[str]:
         lines.append("score 0: " + safe_text(result["error"]))
     else:
         lines += points.format_table(result["rows"])
-    return lines + [line[0].lower() + line[1:] for line in report_lines(result, sandbox)]
+    lines += [line[0].lower() + line[1:] for line in report_lines(result, sandbox)]
+    return lines + ["tutor: " + finding for finding in result.get("vectorisation", [])]  # never in results.json
 
 
 def gradescope(result: dict, sandbox: sandboxes.Sandbox) -> dict:
@@ -272,9 +313,10 @@ def gradescope(result: dict, sandbox: sandboxes.Sandbox) -> dict:
     output = "\n".join(report_lines(result, sandbox))
     if result["error"]:
         extra["error"] = safe_text(result["error"])
-        return {"score": 0, "output": "\n".join(part for part in (extra["error"], output) if part),
-                "extra_data": extra, "tests": []}
-    return points.gradescope_results(result["rows"], output=output, extra_data=extra)
+        text = "\n".join(part for part in (extra["error"], output) if part)
+        return tutor_points.gradescope({"score": 0, "output": text, "extra_data": extra, "tests": []}, result)
+    return tutor_points.gradescope(points.gradescope_results(result["rows"], output=output, extra_data=extra),
+                                   result)
 
 
 def write_csv(results: List[dict], path: str, sandbox: sandboxes.Sandbox) -> None:
@@ -307,6 +349,19 @@ def summary(results: List[dict]) -> List[str]:
 def main(argv=None) -> int:
     args = parse_args(argv)
     os.umask(PRIVATE_UMASK)
+    try:  # a filled-in file with a mistake stops here, before the class is graded
+        tutor = tutor_points.read(args.tutor_points, [csv_cell(submission_name(path)) for path in args.submissions]
+                                  ) if args.tutor_points else None
+    except tutor_points.TutorPointsError as error:
+        print("grade: --tutor-points: {}".format(error), file=sys.stderr)
+        return 2
+    if args.report:
+        try:
+            from tools.report import site  # Jinja2 and matplotlib: needed for the report only
+        except ImportError as error:
+            print("grade: --report needs Jinja2 and matplotlib (pip install -r requirements-dev.txt): {}".format(
+                error), file=sys.stderr)
+            return 2
     limits = testrun.DEFAULT_LIMITS._replace(per_test_seconds=args.timeout, memory_mb=args.memory_mb)
     try:
         sandbox = sandboxes.choose("none" if args.no_sandbox else args.sandbox, limits, args.sandbox_user,
@@ -324,6 +379,8 @@ def main(argv=None) -> int:
         grader.close()
     # Every sandboxed process has ended by now (each run waits for its own); only now are results written.
     for result in results:
+        if tutor is not None:
+            tutor_points.merge(result, tutor.get(csv_cell(result["name"])))
         if not args.quiet:
             print("\n".join(report_text(result, sandbox)) + "\n")
         if result.get("traceback"):
@@ -334,6 +391,11 @@ def main(argv=None) -> int:
             json.dump(gradescope(results[0], sandbox), file, indent=2)
     if args.csv:
         write_csv(results, args.csv, sandbox)
+    if args.report:
+        site.write_site(args.report, results, sandbox.describe(), graded_without_sandbox=sandbox.mode == "none")
+        tutor_points.write_template(os.path.join(args.report, "tutor_points.csv"),
+                                    [csv_cell(result["name"]) for result in results], tutor)
+        print("grade: the class report is in {}".format(os.path.join(args.report, "index.html")), file=sys.stderr)
     return 0
 
 
