@@ -47,6 +47,7 @@ class ReLU(Module):
         # START TODO ################
         # Return dL/dz: the incoming gradient where z > 0 (that is, where h > 0), zero elsewhere.
         # Follow Sigmoid.backward. One vectorised line, no Python loop.
+        # Change neither grad nor h in place: the caller may still use grad, and the next layer keeps h.
         return grad * (h > 0)
         # END TODO ##################
 

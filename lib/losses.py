@@ -63,6 +63,7 @@ class CrossEntropyLoss(Module):
         # forward() cached softmax(z) and the one-hot targets y, both of shape (N, C).
         # Return the gradient of the mean cross-entropy with respect to the logits z
         # (celoss_derivation.pdf derives it). Remember the mean: divide by the batch size N.
+        # Leave the cached arrays as they are: backward() may be called again after the same forward().
         return (probabilities - targets) / len(probabilities)
         # END TODO ##################
 

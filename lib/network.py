@@ -60,6 +60,7 @@ class Linear(Module):
         # START TODO ################
         # Add (+=, do not overwrite) the gradients of W and, if there is a bias, of b into their .grad,
         # then return the gradient with respect to x. Matrix products over the whole batch, no loops.
+        # Leave grad and x as they are (dL/dx is a new array): the caller may still use them.
         self.W.grad += grad.T @ x
         if self.b is not None:
             self.b.grad += grad.sum(axis=0)
@@ -98,6 +99,7 @@ class Sequential(Module):
         # START TODO ################
         # Send the gradient backwards through the modules, last module first: each module's backward()
         # returns the gradient for the module before it. Python's reversed() reverses a list.
+        # Leave self.modules in its order: the next forward() goes through it first to last.
         for module in reversed(self.modules):
             grad = module.backward(grad)
         return grad

@@ -34,8 +34,16 @@ def shape_of(value) -> tuple:
     return tuple(int(size) for size in np.shape(value))
 
 
-def array_text(array, prefix: str = "") -> str:
-    return np.array2string(np.asarray(array), precision=6, suppress_small=True, prefix=prefix)
+# The most lines an array takes in a message; a longer one shows its first lines and how many more it has.
+MAX_ARRAY_LINES = 8
+
+
+def array_text(array, prefix: str = "", max_lines: int = MAX_ARRAY_LINES) -> str:
+    lines = np.array2string(np.asarray(array), precision=6, suppress_small=True, prefix=prefix).splitlines()
+    if len(lines) > max_lines:
+        lines = lines[:max_lines - 1] + [prefix + "... ({} more lines of {} entries in all)".format(
+            len(lines) - max_lines + 1, np.size(array))]
+    return "\n".join(lines)
 
 
 def side_by_side(expected: np.ndarray, got: np.ndarray) -> str:
@@ -61,7 +69,8 @@ def inputs_text(inputs: Optional[Dict[str, object]]) -> str:
 
 
 def same(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-6, atol=1e-9))
+    """Equal shapes and values (NaN equal to NaN: a hint may describe a result that holds NaN)."""
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-6, atol=1e-9, equal_nan=True))
 
 
 def matching_hint(got: np.ndarray, hints: Iterable[Hint], expected: np.ndarray) -> Optional[str]:
@@ -76,23 +85,32 @@ def matching_hint(got: np.ndarray, hints: Iterable[Hint], expected: np.ndarray) 
     return None
 
 
+# The hint for a returned value that is None.
+NO_RETURN = "did the function end without a return?"
+
+
 def check_array(what: str, got, expected, rtol: float = 1e-6, atol: float = 1e-9,
-                inputs: Optional[Dict[str, object]] = None, hints: Iterable[Hint] = ()) -> None:
+                inputs: Optional[Dict[str, object]] = None, hints: Iterable[Hint] = (),
+                if_none: Optional[str] = None, dtype_hints: Optional[Dict[str, str]] = None) -> None:
     """Check that `got` is a numpy array with the dtype, shape and values of `expected`.
 
     what: names the gap and the quantity, e.g. "Linear.backward: W.grad".
     inputs: {name: value} printed below a wrong result, so that it can be recomputed by hand.
     hints: (candidate, hint) pairs; if got equals a candidate, its hint is the failure's last line.
+    if_none: the hint when got is None (NO_RETURN for what a function returns).
+    dtype_hints: {dtype name: hint} for a result of a wrong dtype.
     """
     expected = np.asarray(expected)
     hints = list(hints)
     if not isinstance(got, np.ndarray) or type(got) is not np.ndarray:
         shown = "None" if got is None else "{} {}".format(type(got).__name__, repr(plain(got))[:200])
         fail("{} should be a numpy array of shape {}, got {}".format(what, shape_of(expected), shown)
-             + ("\nhint: did the function end without a return?" if got is None else ""))
+             + ("\nhint: " + if_none if got is None and if_none else ""))
     if got.dtype != expected.dtype:
-        fail("{} has dtype {}, expected {}".format(what, got.dtype, expected.dtype)
-             + "\n" + inputs_text(inputs))
+        hint = (dtype_hints or {}).get(str(got.dtype))
+        lines = ["{} has dtype {}, expected {}".format(what, got.dtype, expected.dtype), inputs_text(inputs),
+                 "hint: " + hint if hint else ""]
+        fail("\n".join(line for line in lines if line))
     if got.shape != expected.shape:
         lines = ["{} has shape {}, expected {}".format(what, shape_of(got), shape_of(expected)), inputs_text(inputs)]
         hint = matching_hint(got, hints, expected)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lib.activations import ReLU, Sigmoid, Softmax, Tanh
-from tests.helpers import check_array, numerical_gradient, shape_of
+from tests.helpers import NO_RETURN, check_array, numerical_gradient, shape_of
 
 
 def relu_hints(z, grad) -> list:
@@ -17,22 +17,40 @@ def relu_hints(z, grad) -> list:
             (grad * (z >= 0), "it passes the gradient at z = 0: take dh/dz = 0 at the kink, as the docstring says")]
 
 
+def clipped_hint(got, before, mask) -> list:
+    """A hint for a result whose large entries were cut off at the largest magnitude that got holds."""
+    got = np.asarray(got, dtype=np.float64)
+    if got.shape != np.shape(before) or not got.size:
+        return []
+    limit = float(np.max(np.abs(got)))
+    return [(np.clip(before, -limit, limit) * mask, "the large entries of grad were cut off at +-{:g}: pass grad "
+                                                    "on as it is where z > 0".format(limit))]
+
+
 def check_relu_backward(z, grad, what="ReLU.backward(grad)"):
     """Run ReLU forward on z and backward with grad; the result must be grad where z > 0 and 0 elsewhere."""
     relu = ReLU()
-    relu(z)
-    grad_before = grad.copy()
+    h = relu(z)
+    grad_before, h_before = grad.copy(), np.array(h)
     got = relu.backward(grad)
     # backward() must not change its argument: the caller may still use grad.
     check_array("ReLU.backward: its argument grad afterwards (must not change)", grad, grad_before,
                 hints=[(np.where(z > 0, grad_before, 0.0), "grad was set to 0 in place where z <= 0: compute a new "
-                        "array instead (grad * mask makes one)")])
+                        "array instead (grad * mask makes one)")] + clipped_hint(grad, grad_before, 1.0))
     z64 = z.astype(np.float64)
-    expected = grad * numerical_gradient(lambda: float(np.sum(np.maximum(z64, 0))), z64)
+    expected = grad_before * numerical_gradient(lambda: float(np.sum(np.maximum(z64, 0))), z64)
     expected[z == 0] = 0.0  # at the kink the library takes dh/dz = 0 (central differences would give 1/2)
     expected = expected.astype(grad.dtype)  # a float32 gradient stays float32
-    check_array("{} for z of shape {}".format(what, shape_of(z)), got, expected, inputs={"z": z, "grad": grad},
-                hints=relu_hints(z, grad))
+    check_array("{} for z of shape {}".format(what, shape_of(z)), got, expected, inputs={"z": z, "grad": grad_before},
+                hints=relu_hints(z, grad_before) + clipped_hint(got, grad_before, z > 0), if_none=NO_RETURN)
+    # The output h is what the next layer keeps as its input: backward() must leave the cached h alone.
+    check_array("ReLU.backward: the output h cached by forward(), after backward() (must not change)",
+                relu.input_cache, h_before,
+                hints=[((h_before > 0).astype(float), "backward() turned the cached h into the mask: compute the mask "
+                                                      "as a new array"),
+                       (expected, "backward() wrote its result into the cached h: return a new array")])
+    check_array("ReLU.backward(grad) called a second time after the same forward()", relu.backward(grad_before.copy()),
+                expected)
 
 
 @pytest.mark.relu_backward
@@ -46,13 +64,61 @@ def test_relu_backward_small_numbers():
 
 
 @pytest.mark.relu_backward
-@pytest.mark.parametrize("shape", [(6,), (3, 4), (2, 3, 4), (1, 2, 2, 3)], ids=lambda shape: "shape {}".format(shape))
+@pytest.mark.parametrize("shape", [(6,), (3, 4), (2, 3, 4), (1, 2, 2, 3), (1, 5), (0, 4)],
+                         ids=lambda shape: "shape {}".format(shape))
 def test_relu_backward_works_for_any_shape(shape):
     # The docstring promises any shape: an element-wise function has an element-wise backward.
     rng = np.random.default_rng(len(shape))
     z = rng.normal(size=shape)
     z[np.abs(z) < 1e-3] = 0.5  # central differences need a distance from the kink
     check_relu_backward(z, rng.normal(size=shape))
+
+
+@pytest.mark.relu_backward
+def test_relu_backward_tiny_positive_inputs():
+    # dh/dz = 1 for every z > 0, however small: 1e-9 and the smallest float64, 5e-324, are positive.
+    z = np.array([[1e-9, -1e-9, 5e-324, -5e-324], [1e-300, 0.0, 2.5e-308, 1e-12]])
+    grad = np.array([[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]])
+    relu = ReLU()
+    relu(z)
+    got = relu.backward(grad.copy())
+    check_array("ReLU.backward(grad) for tiny z", got, np.where(z > 0, grad, 0.0), inputs={"z": z, "grad": grad},
+                hints=[(grad * ~np.isclose(z, 0), "it treats tiny positive z as 0 (np.isclose or a threshold): "
+                                                  "dh/dz = 1 for every z > 0, however small")], if_none=NO_RETURN)
+
+
+@pytest.mark.relu_backward
+def test_relu_backward_large_and_small_gradients():
+    rng = np.random.default_rng(11)
+    z = rng.normal(size=(4, 5)) * 10.0
+    grad = rng.normal(size=(4, 5)) * 10.0 ** rng.uniform(-3.0, 4.0, size=(4, 5))
+    check_relu_backward(z, grad, "ReLU.backward(grad) for grad from 1e-3 to 1e4")
+
+
+@pytest.mark.relu_backward
+def test_relu_backward_of_views():
+    # Arrays that are views with strides, as slices and transposes make them: element-wise, they work alike.
+    rng = np.random.default_rng(12)
+    z = rng.normal(size=(6, 8))[::2, 1::3]
+    grad = rng.normal(size=(8, 6)).T[1::2, ::3]
+    check_relu_backward(z, grad, "ReLU.backward(grad) for z and grad that are views")
+    check_relu_backward(rng.normal(size=(3, 4)).T, rng.normal(size=(3, 4)).T, "ReLU.backward(grad) for transposes")
+
+
+@pytest.mark.relu_backward
+def test_relu_backward_after_a_second_forward():
+    # One module, two forward passes: each backward() belongs to the forward() just before it.
+    first = np.array([[1.0, -1.0], [2.0, -2.0]])
+    second = np.array([[-1.0, 1.0], [-2.0, 2.0]])
+    grad = np.array([[1.0, 2.0], [3.0, 4.0]])
+    relu = ReLU()
+    relu(first)
+    relu.backward(grad.copy())
+    relu(second)
+    check_array("ReLU.backward(grad) after a second forward()", relu.backward(grad.copy()), [[0.0, 2.0], [0.0, 4.0]],
+                inputs={"z of the first forward": first, "z of the second forward": second, "grad": grad},
+                hints=[([[1.0, 0.0], [3.0, 0.0]], "it used the z of the first forward(): compute the mask from the h "
+                                                  "that forward() cached, in every backward() call")])
 
 
 @pytest.mark.relu_backward

@@ -8,8 +8,8 @@ from lib.activations import Sigmoid
 from lib.gradient_utilities import check_gradients, zero_grad
 from lib.network import Linear, Sequential
 from lib.network_base import GRADIENT_CHECK_TOLERANCE, Module, Parameter
-from tests.helpers import check_array, fail, numerical_gradient, shape_of
-from tests.modules_for_tests import Affine
+from grading.stand_ins import Affine
+from tests.helpers import check_array, fail, numerical_gradient, plain, shape_of
 
 
 # ---------------------------------------------------------------- zero_grad (task 1)
@@ -38,6 +38,41 @@ def test_zero_grad_keeps_the_dtype_of_the_data():
     check_array("zero_grad: W.grad of a float32 parameter", weights.grad, np.zeros((2, 3), dtype=np.float32))
     check_array("zero_grad: b.grad of a float32 parameter (it was None before)", bias.grad,
                 np.zeros(3, dtype=np.float32))
+
+
+OLD_GRAD_HINT = "zero_grad made the zeros from the old .grad: make them from .data, with its shape and dtype"
+
+
+@pytest.mark.zero_grad
+def test_zero_grad_replaces_an_old_grad_of_another_dtype_or_shape():
+    # The gap asks for zeros with the shape and dtype of .data, whatever .grad held before.
+    weights = Parameter(np.ones((2, 3), dtype=np.float32), np.ones((2, 3), dtype=np.float16), "W")
+    bias = Parameter(np.ones(3), np.ones(1), "b")
+    zero_grad([weights, bias])
+    check_array("zero_grad: W.grad of float32 data whose old grad was float16", weights.grad,
+                np.zeros((2, 3), dtype=np.float32), dtype_hints={"float16": OLD_GRAD_HINT})
+    check_array("zero_grad: b.grad of data of shape (3,) whose old grad had shape (1,)", bias.grad, np.zeros(3),
+                hints=[(np.zeros(1), OLD_GRAD_HINT)])
+
+
+@pytest.mark.zero_grad
+def test_zero_grad_gives_zeros_whatever_the_old_grad_and_the_data_hold():
+    # NaN * 0 and inf * 0 are NaN: the zeros must be new zeros, not a product of the old grad or the data with 0.
+    old_grad = np.array([np.nan, np.inf, -np.inf, 1.0])
+    data = np.array([[np.inf, 1.0], [np.nan, -np.inf]])
+    first = Parameter(np.ones(4), old_grad.copy(), "W")
+    second = Parameter(data.copy(), np.ones((2, 2)), "b")
+    zero_grad([first, second])
+    with np.errstate(invalid="ignore"):  # the results of the two mistakes: NaN from inf * 0
+        times_zero = [old_grad * 0, data * 0]
+    check_array("zero_grad: W.grad after an old grad of [nan, inf, -inf, 1]", first.grad, np.zeros(4),
+                inputs={"W.grad before": old_grad},
+                hints=[(times_zero[0], "NaN * 0 and inf * 0 are NaN: set new zeros instead of multiplying the "
+                                       "old grad by 0")])
+    check_array("zero_grad: b.grad of data [[inf, 1], [nan, -inf]]", second.grad, np.zeros((2, 2)),
+                inputs={"b.data": data},
+                hints=[(times_zero[1], "0 * inf and 0 * NaN are NaN: make zeros of the data's shape and dtype "
+                                       "instead of multiplying the data by 0")])
 
 
 @pytest.mark.zero_grad
@@ -99,6 +134,16 @@ def record_check_gradients_calls(monkeypatch) -> list:
     return calls
 
 
+def effective_tolerance(args, kwargs):
+    """The tolerance a call of Module.check_gradients(input_args, *args, **kwargs) runs at, or None if the call
+    passes something else."""
+    if not args and not kwargs:
+        return GRADIENT_CHECK_TOLERANCE
+    if len(args) + len(kwargs) == 1 and set(kwargs) <= {"tolerance"}:
+        return args[0] if args else kwargs["tolerance"]
+    return None
+
+
 @pytest.mark.check_gradients
 def test_check_gradients_runs_the_check_on_the_network(monkeypatch):
     calls = record_check_gradients_calls(monkeypatch)
@@ -113,31 +158,81 @@ def test_check_gradients_runs_the_check_on_the_network(monkeypatch):
             else type(input_args).__name__))
     # x comes first from the rng check_gradients was given (the given code draws it before the gap).
     expected_x = np.random.default_rng(5).uniform(-1.0, 1.0, size=(2, 10))
-    check_array("check_gradients: the x passed to model.check_gradients((x,))", input_args[0], expected_x)
-    if args or kwargs:
-        fail("check_gradients should call model.check_gradients((x,)) with the default tolerance ({:g}), got the "
-             "extra arguments {} {}\nhint: a looser tolerance lets wrong gradients pass the check".format(
-                 GRADIENT_CHECK_TOLERANCE, list(args), kwargs))
+    check_array("check_gradients: the input in the tuple handed to model.check_gradients", input_args[0],
+                expected_x)
+    tolerance = effective_tolerance(args, kwargs)
+    if tolerance is None:
+        fail("check_gradients handed model.check_gradients the extra arguments {} {}: it takes the tuple of inputs "
+             "and, if you like, a tolerance".format(plain(list(args)), {k: plain(v) for k, v in kwargs.items()}))
+    if not isinstance(tolerance, (int, float, np.integer, np.floating)) or not 0 < tolerance <= \
+            GRADIENT_CHECK_TOLERANCE:
+        fail("check_gradients ran model.check_gradients at a tolerance of {!r}, expected one above 0 and at most the "
+             "default, {:g}\nhint: a looser tolerance lets wrong gradients pass the check".format(
+                 plain(tolerance), GRADIENT_CHECK_TOLERANCE))
+
+
+def layers_of(model) -> list:
+    return [module for module in getattr(model, "modules", []) if isinstance(module, Linear)]
+
+
+def layer_weights(layers) -> list:
+    return [(layer.W.data, layer.b.data if layer.b is not None else None) for layer in layers]
+
+
+def built_after_x(seed, order=(0, 1), skip=0) -> list:
+    """The (W, b) of Linear(10, 30) and Linear(30, 10) built from default_rng(seed) after x was drawn, in `order`,
+    after `skip` more draws of an x: what check_gradients(default_rng(seed)) builds, and its common variants."""
+    rng = np.random.default_rng(seed)
+    for _ in range(1 + skip):
+        rng.uniform(-1.0, 1.0, size=(2, 10))
+    sizes = ((10, 30), (30, 10))
+    built = {index: Linear(*sizes[index], rng=rng) for index in order}
+    return layer_weights([built[0], built[1]])
+
+
+def weight_hints(seed) -> list:
+    """[(candidate (W, b) of both layers, hint)] for the common ways of building the network from the wrong rng."""
+    fresh = np.random.default_rng(0)
+    anew = layer_weights([Linear(10, 30, rng=fresh), Linear(30, 10, rng=fresh)])
+    each = layer_weights([Linear(10, 30, rng=np.random.default_rng(0)), Linear(30, 10, rng=np.random.default_rng(0))])
+    made = "these are the weights of layers built from a new np.random.default_rng(0), not from the rng that " \
+           "check_gradients was given: pass rng=rng to each Linear, and make no new rng"
+    return [(built_after_x(seed, order=(1, 0)), "these are the weights of the layers built the other way round, "
+                                                "Linear(30, 10) first: build Linear(10, 30) first"),
+            (built_after_x(seed, skip=1), "the rng drew one more input x before the layers were built: use the x "
+                                          "that the given code drew, and draw nothing else from the rng"),
+            (anew, made), (each, made)]
 
 
 @pytest.mark.check_gradients
 @pytest.mark.parametrize("seed", range(2))
 def test_check_gradients_builds_the_network_with_the_rng_given(monkeypatch, seed):
     record_check_gradients_calls(monkeypatch)
-    model = check_gradients(np.random.default_rng(seed))
-    # The network the gap asks for: after x was drawn, each Linear built with rng=rng, in order.
-    reference = np.random.default_rng(seed)
-    reference.uniform(-1.0, 1.0, size=(2, 10))
-    expected = [Linear(10, 30, rng=reference), Linear(30, 10, rng=reference)]
-    layers = [module for module in model.modules if isinstance(module, Linear)]
+    model, again = check_gradients(np.random.default_rng(seed)), check_gradients(np.random.default_rng(seed))
+    layers = layers_of(model)
     if len(layers) != 2:
         fail("check_gradients: the network should hold two Linear layers, found {}".format(len(layers)))
-    for index, (layer, wanted) in enumerate(zip(layers, expected)):
-        for name in ("W", "b"):
-            got, want = getattr(layer, name).data, getattr(wanted, name).data
-            check_array("check_gradients(rng): {}.data of Linear layer {}".format(name, index + 1), got, want,
-                        hints=[(got, "these are not the weights of Linear(..., rng=rng) built from the rng that "
-                                     "check_gradients was given: pass rng=rng to each Linear, and make no new rng")])
+    for index, layer in enumerate(layers):
+        if layer.b is None:
+            fail("check_gradients: Linear layer {} has no bias (its b is None): build each Linear with its bias, "
+                 "as Linear does by default (bias=True)".format(index + 1))
+    # The network the gap asks for: after x was drawn, each Linear built with rng=rng, in order.
+    expected = built_after_x(seed)
+    got = layer_weights(layers)
+    repeated = layer_weights(layers_of(again))
+    hints = weight_hints(seed)
+    for index, ((w, b), (want_w, want_b)) in enumerate(zip(got, expected)):
+        for name, value, want, other in (("W", w, want_w, repeated[index][0] if len(repeated) == 2 else None),
+                                         ("b", b, want_b, repeated[index][1] if len(repeated) == 2 else None)):
+            part = 0 if name == "W" else 1
+            candidates = [(candidate[index][part], hint) for candidate, hint in hints]
+            if isinstance(value, np.ndarray) and isinstance(other, np.ndarray) and value.shape == other.shape and \
+                    not np.array_equal(value, other):
+                candidates = [(value, "check_gradients built other weights in two calls with equal rngs: pass "
+                                      "rng=rng to each Linear (without it, a Linear draws from a new generator "
+                                      "every time)")]
+            check_array("check_gradients(rng): {}.data of Linear layer {}".format(name, index + 1), value, want,
+                        hints=candidates)
 
 
 @pytest.mark.check_gradients
@@ -150,8 +245,14 @@ def test_check_gradients_catches_a_wrong_gradient(monkeypatch, seed):
 
     check_gradients(np.random.default_rng(seed))  # correct gradients pass
     monkeypatch.setattr(Sigmoid, "backward", backward)
-    with pytest.raises(RuntimeError, match="Gradient check"):
+    try:
         check_gradients(np.random.default_rng(seed))
+    except RuntimeError as error:
+        if not str(error).startswith("Gradient check"):
+            raise
+        return
+    fail("check_gradients returned although the network's Sigmoid.backward was wrong (here without its factor "
+         "(1 - h)): it should let the RuntimeError of the gradient check reach its caller")
 
 
 def test_module_check_gradients_reports_what_failed_and_restores_parameters():

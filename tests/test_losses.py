@@ -7,7 +7,7 @@ import pytest
 
 from lib.losses import BCELoss, CrossEntropyLoss, L1Loss, MSELoss
 from lib.utilities import one_hot_encoding
-from tests.helpers import check_array, numerical_gradient
+from tests.helpers import NO_RETURN, check_array, numerical_gradient
 
 
 # ---------------------------------------------------------------- CrossEntropyLoss.backward (task 4)
@@ -27,7 +27,10 @@ def cross_entropy_hints(probabilities, targets) -> list:
 def check_cross_entropy_backward(loss_fn, expected, what, inputs):
     probabilities, targets = (np.array(array) for array in loss_fn.input_cache)
     got = loss_fn.backward()
-    check_array(what, got, expected, inputs=inputs, hints=cross_entropy_hints(probabilities, targets))
+    squeezed = (np.squeeze(expected), "it lost its axes of length 1 (np.squeeze?): dL/dz has the shape (N, C) of the "
+                                      "logits also for N = 1")
+    check_array(what, got, expected, inputs=inputs, hints=cross_entropy_hints(probabilities, targets) + [squeezed],
+                if_none=NO_RETURN)
     # A second backward() after the same forward() must give the same result and leave the cache as it was.
     again = loss_fn.backward()
     check_array("{}, called a second time after the same forward()".format(what), again, expected,
@@ -39,6 +42,10 @@ def check_cross_entropy_backward(loss_fn, expected, what, inputs):
                                                  "compute a new array instead (probabilities - targets makes one)"),
                        ((probabilities - targets) / len(probabilities), "backward() changed the cached "
                         "probabilities in place (-= and /=): compute a new array instead")])
+    check_array("CrossEntropyLoss: the one-hot targets cached by forward() after backward() (must not change)",
+                loss_fn.input_cache[1], targets,
+                hints=[(targets - probabilities, "backward() subtracted the probabilities from the cached targets in "
+                                                 "place: compute a new array instead")])
 
 
 @pytest.mark.cross_entropy_backward
@@ -89,13 +96,38 @@ def test_cross_entropy_backward_random_batches(seed):
 
 
 @pytest.mark.cross_entropy_backward
+@pytest.mark.parametrize("targets", ["labels", "one-hot"])
+def test_cross_entropy_backward_batch_of_one(targets):
+    # A batch of one sample is still a batch: logits of shape (1, C), and dL/dz of shape (1, C).
+    loss_fn = CrossEntropyLoss()
+    logits = np.array([[0.0, np.log(3.0)]])  # softmax: [1/4, 3/4]
+    labels = np.array([1])
+    loss_fn(logits, labels if targets == "labels" else one_hot_encoding(labels, 2))
+    check_cross_entropy_backward(loss_fn, [[0.25, -0.25]], "CrossEntropyLoss.backward() for a batch of one ({})"
+                                 .format(targets), {"logits z": logits, "labels": labels})
+
+
+@pytest.mark.cross_entropy_backward
+@pytest.mark.parametrize("seed", [303, 404])
+def test_cross_entropy_backward_large_batch(seed):
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(scale=2.0, size=(17, 7))
+    labels = rng.integers(0, 7, size=17)
+    loss_fn = CrossEntropyLoss()
+    expected = numerical_gradient(lambda: loss_fn(logits, labels), logits)
+    loss_fn(logits, labels)
+    check_cross_entropy_backward(loss_fn, expected, "CrossEntropyLoss.backward() for logits of shape (17, 7)",
+                                 {"labels": labels})
+
+
+@pytest.mark.cross_entropy_backward
 def test_cross_entropy_backward_is_finite_at_extreme_logits():
     loss_fn = CrossEntropyLoss()
     loss_fn(np.array([[1000.0, -1000.0], [-1000.0, 1000.0]]), np.array([1, 1]))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         got = loss_fn.backward()
-    check_array("CrossEntropyLoss.backward() at logits of +-1000", got, [[0.5, -0.5], [0.0, 0.0]],
+    check_array("CrossEntropyLoss.backward() at logits of +-1000", got, [[0.5, -0.5], [0.0, 0.0]], if_none=NO_RETURN,
                 inputs={"logits z": np.array([[1000.0, -1000.0], [-1000.0, 1000.0]]), "labels": np.array([1, 1])})
 
 

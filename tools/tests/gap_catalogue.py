@@ -1,9 +1,16 @@
-"""A catalogue of gap bodies as students write them: plausible wrong solutions and correct alternatives.
+"""A catalogue of gap bodies as students write them: plausible wrong solutions and honest correct alternatives.
 
 WRONG[gap] and CORRECT[gap] are lists of (label, body), the body written at indentation 0; `indented` puts it at
-the gap's indentation. tools/tests/test_gap_catalogue.py checks that every wrong body loses its task's points and
-every correct one keeps them; tools/tests/test_grade_policy.py checks that all of them pass the grader's policy
-(they are honest code, right or wrong) and grades the correct ones through tools/grade.py.
+the gap's indentation. tools/tests/test_gap_catalogue.py grades every body through the grade of record
+(tools/grade.grade_folders): each wrong body loses its task, each correct one keeps it. The wrong ones include
+every kind that once earned points (issue 18); the correct ones, code that any honest student may write: debug
+prints, type() and hasattr, annotations, helpers, loops, einsum, results more accurate than NumPy's own, and
+code written for Python 3.8 and NumPy 1.24.
+
+NUMPY_1_ONLY names the correct bodies that are correct under NumPy 1.x only, where a NumPy scalar or a 0-d array
+in an operation does not change the result's dtype (value-based casting) or a name NumPy 2 removed still exists;
+the sheet's Python 3.8 has NumPy 1.24. Under NumPy 2 the same code turns a float32 result into float64 (or
+raises), so there it loses its task.
 """
 import textwrap
 
@@ -46,6 +53,31 @@ WRONG = {
             for param in params:
                 param.grad = np.zeros_like(param.grad)
             """),
+        ("zeros like the old grad where there is one (its dtype and shape)", """
+            for param in params:
+                if param.grad is None:
+                    param.grad = np.zeros_like(param.data)
+                else:
+                    param.grad = np.zeros_like(param.grad)
+            """),
+        ("in place where a gradient exists (keeps the old grad's dtype and shape)", """
+            for param in params:
+                if param.grad is None:
+                    param.grad = np.zeros(param.data.shape, dtype=param.data.dtype)
+                else:
+                    param.grad[...] = 0
+            """),
+        ("multiplies the old grad by 0 (NaN stays NaN)", """
+            for param in params:
+                if param.grad is None:
+                    param.grad = np.zeros_like(param.data)
+                else:
+                    param.grad = param.grad * 0
+            """),
+        ("0 * data (NaN and inf data give NaN)", """
+            for param in params:
+                param.grad = 0 * param.data
+            """),
         ("only the first parameter", """
             first = next(iter(params))
             first.grad = np.zeros_like(first.data)
@@ -58,6 +90,24 @@ WRONG = {
             for param in params:
                 param.grad = np.zeros_like(param.data)
                 param.data = param.grad
+            """),
+        ("one zeros array shared by the parameters of one shape", """
+            zeros = {}
+            for param in params:
+                key = (param.data.shape, param.data.dtype)
+                if key not in zeros:
+                    zeros[key] = np.zeros_like(param.data)
+                param.grad = zeros[key]
+            """),
+        ("reads the parameters twice (a generator is empty the second time)", """
+            count = len(list(params))
+            for param in params:
+                param.grad = np.zeros_like(param.data)
+            print("reset", count, "gradients")
+            """),
+        ("float zeros whatever the data's dtype", """
+            for param in params:
+                param.grad = np.zeros_like(param.data, dtype=float)
             """),
     ],
     "relu_backward": [
@@ -73,6 +123,24 @@ WRONG = {
         ("ReLU of the gradient", "return np.maximum(grad, 0)"),
         ("turns float32 into float64", "return grad * (h > 0).astype(np.float64)"),
         ("sums over the batch", "return np.sum(grad * (h > 0), axis=0)"),
+        ("a mask built with np.isclose (wrong for tiny positive z)", "return grad * ~np.isclose(h, 0)"),
+        ("a threshold instead of z > 0", "return grad * (h > 1e-12)"),
+        ("writes the result into the cached h", "return np.multiply(grad, h > 0, out=h)"),
+        ("turns the cached h into the mask", """
+            h[h > 0] = 1
+            return grad * h
+            """),
+        ("a mask kept from the first call", """
+            if not hasattr(self, "mask"):
+                self.mask = h > 0
+            return grad * self.mask
+            """),
+        ("squeezes the result (a batch of one loses its axis)", "return np.squeeze(grad * (h > 0))"),
+        ("clips the incoming gradient in place", """
+            np.clip(grad, -10, 10, out=grad)
+            return grad * (h > 0)
+            """),
+        ("a flat result", "return (grad * (h > 0)).ravel()"),
     ],
     "linear_backward": [
         ("overwrites instead of adding", """
@@ -132,6 +200,44 @@ WRONG = {
                 self.b.grad += grad.sum(axis=0)
             return grad @ self.W.grad
             """),
+        ("squeezes dL/dx (a batch of one becomes shape (D,))", """
+            self.W.grad += grad.T @ x
+            if self.b is not None:
+                self.b.grad += grad.sum(axis=0)
+            return np.squeeze(grad @ self.W.data)
+            """),
+        ("np.atleast_2d of a squeezed dL/dx", """
+            self.W.grad += grad.T @ x
+            if self.b is not None:
+                self.b.grad += grad.sum(axis=0)
+            return np.atleast_2d(np.squeeze(grad @ self.W.data))
+            """),
+        ("reshapes dL/dx by the batch size (an empty batch cannot)", """
+            self.W.grad += grad.T @ x
+            if self.b is not None:
+                self.b.grad += grad.sum(axis=0)
+            return (grad @ self.W.data).reshape(len(grad), -1)
+            """),
+        ("writes dL/dx into the cached x", """
+            self.W.grad += grad.T @ x
+            if self.b is not None:
+                self.b.grad += grad.sum(axis=0)
+            np.matmul(grad, self.W.data, out=x)
+            return x
+            """),
+        ("clips the incoming gradient in place", """
+            np.clip(grad, -100, 100, out=grad)
+            self.W.grad += grad.T @ x
+            if self.b is not None:
+                self.b.grad += grad.sum(axis=0)
+            return grad @ self.W.data
+            """),
+        ("turns float32 gradients into float64", """
+            self.W.grad = self.W.grad + (grad.T @ x).astype(np.float64)
+            if self.b is not None:
+                self.b.grad = self.b.grad + grad.sum(axis=0).astype(np.float64)
+            return (grad @ self.W.data).astype(np.float64)
+            """),
     ],
     "cross_entropy_backward": [
         ("no mean", "return probabilities - targets"),
@@ -146,6 +252,18 @@ WRONG = {
         ("the mean over the batch axis", "return (probabilities - targets).mean(axis=0)"),
         ("the log of the probabilities", "return (np.log(probabilities) - targets) / len(probabilities)"),
         ("turns float32 into float64", "return ((probabilities - targets) / len(probabilities)).astype(np.float64)"),
+        ("squeezes the gradient (a batch of one becomes shape (C,))",
+         "return np.squeeze((probabilities - targets) / len(probabilities))"),
+        ("changes the cached targets", """
+            targets -= probabilities
+            return -targets / len(targets)
+            """),
+        ("divides by N twice", "return (probabilities - targets) / len(probabilities) ** 2"),
+        ("transposed", "return ((probabilities - targets) / len(probabilities)).T"),
+        ("the softmax of the probabilities again", """
+            again = np.exp(probabilities) / np.sum(np.exp(probabilities), axis=1, keepdims=True)
+            return (again - targets) / len(probabilities)
+            """),
     ],
     "sequential_backward": [
         ("the modules in forward order", """
@@ -174,6 +292,11 @@ WRONG = {
                 grad = module.backward(grad)
             return grad
             """),
+        ("skips the last module", """
+            for module in reversed(self.modules[:-1]):
+                grad = module.backward(grad)
+            return grad
+            """),
         ("returns inside the loop", """
             for module in reversed(self.modules):
                 grad = module.backward(grad)
@@ -184,6 +307,29 @@ WRONG = {
             for module in reversed(self.modules):
                 total = total + module.backward(grad)
             return total
+            """),
+        ("replaces self.modules by the reversed list", """
+            self.modules = self.modules[::-1]
+            for module in self.modules:
+                grad = module.backward(grad)
+            return grad
+            """),
+        ("calls each backward twice", """
+            for module in reversed(self.modules):
+                module.backward(grad)
+                grad = module.backward(grad)
+            return grad
+            """),
+        ("pops the modules off self.modules", """
+            while self.modules:
+                grad = self.modules.pop().backward(grad)
+            return grad
+            """),
+        ("returns the incoming gradient", """
+            result = grad
+            for module in reversed(self.modules):
+                grad = module.backward(grad)
+            return result
             """),
     ],
     "check_gradients": [
@@ -204,6 +350,10 @@ WRONG = {
         ("a looser tolerance", """
             model = Sequential(Linear(10, 30, rng=rng), Sigmoid(), Linear(30, 10, rng=rng))
             model.check_gradients((x,), 1.0)
+            """),
+        ("a looser tolerance by keyword", """
+            model = Sequential(Linear(10, 30, rng=rng), Sigmoid(), Linear(30, 10, rng=rng))
+            model.check_gradients((x,), tolerance=1e-3)
             """),
         ("x instead of the tuple (x,)", """
             model = Sequential(Linear(10, 30, rng=rng), Sigmoid(), Linear(30, 10, rng=rng))
@@ -227,6 +377,33 @@ WRONG = {
         ("checks each layer, not the network", """
             model = Sequential(Linear(10, 30, rng=rng), Sigmoid(), Linear(30, 10, rng=rng))
             model.modules[0].check_gradients((x,))
+            """),
+        ("the second layer built first", """
+            second = Linear(30, 10, rng=rng)
+            first = Linear(10, 30, rng=rng)
+            model = Sequential(first, Sigmoid(), second)
+            model.check_gradients((x,))
+            """),
+        ("layers without bias", """
+            model = Sequential(Linear(10, 30, bias=False, rng=rng), Sigmoid(), Linear(30, 10, bias=False, rng=rng))
+            model.check_gradients((x,))
+            """),
+        ("float32 layers", """
+            model = Sequential(Linear(10, 30, dtype=np.float32, rng=rng), Sigmoid(),
+                               Linear(30, 10, dtype=np.float32, rng=rng))
+            model.check_gradients((x,))
+            """),
+        ("catches the check's error", """
+            model = Sequential(Linear(10, 30, rng=rng), Sigmoid(), Linear(30, 10, rng=rng))
+            try:
+                model.check_gradients((x,))
+            except RuntimeError as error:
+                print("the gradient check failed:", error)
+            """),
+        ("runs the check twice, once loosely", """
+            model = Sequential(Linear(10, 30, rng=rng), Sigmoid(), Linear(30, 10, rng=rng))
+            model.check_gradients((x,), 0.5)
+            model.check_gradients((x,), 0.5)
             """),
     ],
     "backward_pass": [
@@ -278,6 +455,41 @@ WRONG = {
             for param in model.parameters():
                 param.grad -= lr * param.grad
             """),
+        ("momentum kept in state_dict", """
+            model.backward(loss_fn.backward())
+            for param in model.parameters():
+                velocity = 0.9 * param.state_dict.get("velocity", 0.0) + param.grad
+                param.state_dict["velocity"] = velocity
+                param.data -= lr * velocity
+            """),
+        ("a decaying learning rate", """
+            model.backward(loss_fn.backward())
+            for param in model.parameters():
+                step = param.state_dict.get("step", 0)
+                param.state_dict["step"] = step + 1
+                param.data -= lr * 0.9 ** step * param.grad
+            """),
+        ("a clipped step", """
+            model.backward(loss_fn.backward())
+            for param in model.parameters():
+                param.data -= np.clip(lr * param.grad, -100.0, 100.0)
+            """),
+        ("a step clipped by the gradient's norm", """
+            model.backward(loss_fn.backward())
+            for param in model.parameters():
+                norm = np.linalg.norm(param.grad)
+                param.data -= lr * param.grad * min(1.0, 1000.0 / max(norm, 1e-12))
+            """),
+        ("turns a float32 model into float64", """
+            model.backward(loss_fn.backward())
+            for param in model.parameters():
+                param.data = param.data - lr * param.grad.astype(np.float64)
+            """),
+        ("steps only the first parameter", """
+            model.backward(loss_fn.backward())
+            first = model.parameters()[0]
+            first.data -= lr * first.grad
+            """),
     ],
 }
 
@@ -287,17 +499,45 @@ CORRECT = {
             for param in params:
                 param.grad = np.full_like(param.data, 0)  # zeros with the data's shape and dtype
             """),
-        ("in place where a gradient exists", """
-            for param in params:
-                if param.grad is None:
-                    param.grad = np.zeros(param.data.shape, dtype=param.data.dtype)
-                else:
-                    param.grad[...] = 0
-            """),
         ("indices over a list", """
             params = list(params)
             for index in range(len(params)):
                 params[index].grad = np.zeros(np.shape(params[index].data), params[index].data.dtype)
+            """),
+        ("a debug print with type() and str.format", """
+            for param in params:
+                print("zero_grad: {} is a {} of shape {}".format(param.name, type(param.data).__name__,
+                                                                   param.data.shape))
+                param.grad = np.zeros_like(param.data)
+            """),
+        ("import sys and a print to stderr", """
+            import sys
+            for param in params:
+                param.grad = np.zeros(param.data.shape, dtype=param.data.dtype)
+                print("reset", param.name, file=sys.stderr)
+            """),
+        ("a helper called with **kwargs", """
+            def zeros_for(data, **options):
+                return np.zeros(data.shape, **options)
+
+            for param in params:
+                param.grad = zeros_for(param.data, dtype=param.data.dtype)
+            """),
+        ("a copy of the data set to zero", """
+            for param in params:
+                zeros = param.data.copy()
+                zeros[...] = 0
+                param.grad = zeros
+            """),
+        ("hasattr and a type annotation", """
+            for param in params:
+                if hasattr(param, "data"):
+                    zeros: np.ndarray = np.zeros_like(param.data)
+                    param.grad = zeros
+            """),
+        ("a __ throwaway name in enumerate", """
+            for __, param in enumerate(params):
+                param.grad = np.zeros_like(param.data, dtype=param.data.dtype, order="C")
             """),
     ],
     "relu_backward": [
@@ -312,6 +552,29 @@ CORRECT = {
             return out
             """),
         ("np.heaviside", "return np.multiply(grad, np.heaviside(h, 0))"),
+        ("a cached mask attribute, as cs231n does", """
+            self.mask = h > 0
+            return grad * self.mask
+            """),
+        ("np.sign of h", "return grad * np.sign(h)"),
+        ("np.ma", "return np.ma.masked_where(h <= 0, grad).filled(0)"),
+        ("np.testing.assert_equal on the shapes and a type annotation", """
+            np.testing.assert_equal(grad.shape, h.shape)
+            mask: np.ndarray = h > 0
+            return grad * mask
+            """),
+        ("nonlocal in a nested helper", """
+            calls = 0
+
+            def masked(values):
+                nonlocal calls
+                calls += 1
+                return values * (h > 0)
+
+            return masked(grad)
+            """),
+        ("np.einsum", "return np.einsum('...,...->...', grad, (h > 0).astype(grad.dtype))"),
+        ("a bool8 mask, as written on NumPy 1.24", "return grad * (h > 0).astype(np.bool8)"),
     ],
     "linear_backward": [
         ("np.einsum", """
@@ -333,6 +596,38 @@ CORRECT = {
                     self.b.grad += grad[n]
             return grad @ self.W.data
             """),
+        ("float32 results more accurate than NumPy's own (computed in float64)", """
+            wide_grad, wide_x = grad.astype(np.float64), x.astype(np.float64)
+            self.W.grad += (wide_grad.T @ wide_x).astype(self.W.grad.dtype)
+            if self.b is not None:
+                self.b.grad += wide_grad.sum(axis=0).astype(self.b.grad.dtype)
+            return (wide_grad @ self.W.data.astype(np.float64)).astype(grad.dtype)
+            """),
+        ("hasattr, re-imported library names and type annotations", """
+            from lib.network_base import Parameter
+            grad_w: np.ndarray = grad.T.dot(x)
+            self.W.grad += grad_w
+            if hasattr(self, "b") and isinstance(self.b, Parameter):
+                self.b.grad += np.sum(grad, axis=0, keepdims=False)
+            return np.matmul(grad, self.W.data)
+            """),
+        ("a helper called with **kwargs and a __ throwaway name", """
+            def add_into(param, value, **options):
+                np.add(param.grad, value, out=param.grad, **options)
+
+            n, __ = x.shape
+            add_into(self.W, np.transpose(grad) @ x, casting="same_kind")
+            if self.b is not None:
+                add_into(self.b, grad.sum(axis=0))
+            return grad @ self.W.data
+            """),
+        ("a debug print with type() and str.format", """
+            print("Linear.backward: grad {} {}, x {}".format(type(grad).__name__, grad.shape, x.shape))
+            self.W.grad += grad.T @ x
+            if self.b:
+                self.b.grad += grad.sum(0)
+            return grad @ self.W.data
+            """),
     ],
     "cross_entropy_backward": [
         ("N from the shape", """
@@ -346,6 +641,25 @@ CORRECT = {
             return grad
             """),
         ("np.subtract", "return np.subtract(probabilities, targets) / targets.shape[0]"),
+        ("the labels from the one-hot targets", """
+            grad = probabilities.copy()
+            grad[np.arange(len(grad)), np.argmax(targets, axis=1)] -= 1
+            return grad / len(grad)
+            """),
+        ("N as the sum of the one-hot targets", "return (probabilities - targets) / np.sum(targets)"),
+        ("float32 results more accurate than NumPy's own (computed in float64)", """
+            wide = probabilities.astype(np.float64) - targets.astype(np.float64)
+            return (wide / len(wide)).astype(probabilities.dtype)
+            """),
+        ("np.testing.assert_equal on the shapes", """
+            np.testing.assert_equal(probabilities.shape, targets.shape)
+            return np.divide(probabilities - targets, np.size(probabilities, 0))
+            """),
+        ("a multiplication by 1 / N", "return (probabilities - targets) * (1.0 / len(probabilities))"),
+        ("N as a NumPy integer, as written on NumPy 1.24", """
+            n = np.int64(probabilities.shape[0])
+            return (probabilities - targets) / n
+            """),
     ],
     "sequential_backward": [
         ("a slice", """
@@ -361,6 +675,44 @@ CORRECT = {
         ("functools.reduce", """
             import functools
             return functools.reduce(lambda g, module: module.backward(g), reversed(self.modules), grad)
+            """),
+        ("reverses in place and back", """
+            self.modules.reverse()
+            try:
+                for module in self.modules:
+                    grad = module.backward(grad)
+            finally:
+                self.modules.reverse()
+            return grad
+            """),
+        ("a debug print with type() and str.format", """
+            for module in reversed(self.modules):
+                print("backward through {} ({})".format(module, type(module).__name__))
+                grad = module.backward(grad)
+            return grad
+            """),
+        ("nonlocal in a nested helper", """
+            gradient = grad
+
+            def step(module):
+                nonlocal gradient
+                gradient = module.backward(gradient)
+
+            for module in reversed(self.modules):
+                step(module)
+            return gradient
+            """),
+        ("a __ throwaway name and hasattr", """
+            for __, module in reversed(list(enumerate(self.modules))):
+                if hasattr(module, "backward"):
+                    grad = module.backward(grad)
+            return grad
+            """),
+        ("a reversed copy and a while loop", """
+            todo = list(self.modules)
+            while todo:
+                grad = todo.pop().backward(grad)
+            return grad
             """),
     ],
     "check_gradients": [
@@ -382,6 +734,29 @@ CORRECT = {
             print("checking", model)
             model.check_gradients((x,))
             """),
+        ("the default tolerance, re-imported and passed explicitly", """
+            from lib.network_base import GRADIENT_CHECK_TOLERANCE
+            model = Sequential(Linear(10, 30, rng=rng), Sigmoid(), Linear(30, 10, rng=rng))
+            model.check_gradients((x,), GRADIENT_CHECK_TOLERANCE)
+            """),
+        ("a tighter tolerance by keyword", """
+            model = Sequential(Linear(10, 30, bias=True, dtype=np.float64, rng=rng), Sigmoid(),
+                               Linear(30, 10, bias=True, dtype=np.float64, rng=rng))
+            model.check_gradients(input_args=(x,), tolerance=1e-6)
+            """),
+        ("Module.check_gradients re-imported, a debug print with type() and str.format", """
+            from lib.network_base import Module
+            model = Sequential(Linear(10, 30, rng=rng), Sigmoid(), Linear(30, 10, rng=rng))
+            print("checking a {} of {} modules".format(type(model).__name__, len(model.modules)))
+            Module.check_gradients(model, (x,))
+            """),
+        ("hasattr, import sys and a print to stderr", """
+            import sys
+            model = Sequential(Linear(10, 30, rng=rng), Sigmoid(), Linear(30, 10, rng=rng))
+            if hasattr(model, "check_gradients"):
+                model.check_gradients((x,))
+            print("gradient check passed", file=sys.stderr)
+            """),
     ],
     "backward_pass": [
         ("a new array for the data", """
@@ -401,5 +776,50 @@ CORRECT = {
             for param in model.parameters():
                 param.data -= lr * param.grad
             """),
+        ("float32 results more accurate than NumPy's own (computed in float64)", """
+            model.backward(loss_fn.backward())
+            for param in model.parameters():
+                step = lr * param.grad.astype(np.float64)
+                param.data = (param.data.astype(np.float64) - step).astype(param.data.dtype)
+            """),
+        ("a helper called with **kwargs, and a type annotation", """
+            def update(param, **settings):
+                param.data -= settings["rate"] * param.grad
+
+            grad: np.ndarray = loss_fn.backward()
+            model.backward(grad)
+            for param in model.parameters():
+                update(param, rate=lr)
+            """),
+        ("np.ma and a negative step", """
+            model.backward(loss_fn.backward())
+            for param in model.parameters():
+                param.data += -lr * np.ma.getdata(param.grad)
+            """),
+        ("a debug print with type() and str.format", """
+            grad = loss_fn.backward()
+            print("backward_pass: dL/dz is a {} of shape {}".format(type(grad).__name__, grad.shape))
+            model.backward(grad)
+            for index, param in enumerate(model.parameters()):
+                param.data -= lr * param.grad
+            """),
+        ("the library's own SGD, re-imported", """
+            from lib.optimizers import SGD
+            model.backward(loss_fn.backward())
+            SGD(model.parameters(), lr=lr).step()
+            """),
+        ("the learning rate as a NumPy float, as written on NumPy 1.24", """
+            rate = np.float64(lr)
+            model.backward(loss_fn.backward())
+            for param in model.parameters():
+                param.data = param.data - rate * param.grad
+            """),
     ],
+}
+
+# (task key, label) of the correct bodies that are correct under NumPy 1.x only (see the module docstring).
+NUMPY_1_ONLY = {
+    ("relu_backward", "a bool8 mask, as written on NumPy 1.24"),
+    ("cross_entropy_backward", "N as a NumPy integer, as written on NumPy 1.24"),
+    ("backward_pass", "the learning rate as a NumPy float, as written on NumPy 1.24"),
 }

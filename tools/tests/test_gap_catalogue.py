@@ -1,109 +1,152 @@
-"""Every plausible wrong gap solution of tools/tests/gap_catalogue.py loses its task's points, every correct
-alternative keeps them, and the first failure line a student sees for each wrong one is printed.
+"""Through the grade of record, every wrong gap body of tools/tests/gap_catalogue.py loses its task and every correct
+one keeps it; the first failure line a student reads for each wrong one is printed.
 
-Each body is put into a copy of the reference solution, in place of the solution's gap body, and the task's
-graded tests (visible and hidden) run there in a separate pytest process, as the points plugin counts them.
+Each body goes into a student's repository: the handout with the reference solution in every gap but this one,
+which holds the body. tools/grade.grade_folders grades them all, as `tools/grade.py FOLDER... --jobs 2` does: the
+gaps spliced into a fresh handout, the tests and the value checks run in the sandbox on the Python of
+$EXERCISE3_PYTHON (the sheet's Python 3.8; else this one), the checks' outputs compared here with the reference's.
 Run with -s to read the first failure lines:
-    python -m pytest -s tools/tests/test_gap_catalogue.py
+    EXERCISE3_PYTHON=/path/to/python3.8 python -m pytest -s tools/tests/test_gap_catalogue.py
 """
-import json
 import os
-import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from grading.gaps import fill_gaps
 from grading.tasks import CODE_TASKS, TASKS_BY_KEY
-from tools import handout
-from tools.tests.gap_catalogue import CORRECT, WRONG, indented
+from tools import grade, handout
+from tools.tests.gap_catalogue import CORRECT, NUMPY_1_ONLY, WRONG, indented
 
-pytestmark = pytest.mark.timeout(600)
-
-
-def task_test_files(task_key) -> list:
-    """The test files that mark tests with the task's marker: the visible ones first, so that the row shows the
-    failure a student can read (a hidden test's message is withheld), then the hidden ones."""
-    found = []
-    for folder in ("tests", "tests/hidden"):
-        for name in sorted(os.listdir(os.path.join(handout.REPO, folder))):
-            path = os.path.join(handout.REPO, folder, name)
-            if name.startswith("test_") and name.endswith(".py"):
-                with open(path, encoding="utf-8") as file:
-                    if "pytest.mark.{}\n".format(task_key) in file.read():
-                        found.append(folder + "/" + name)
-    return found
+pytestmark = pytest.mark.timeout(3600)
 
 
-def write_solution(root):
-    handout.write_files(handout.build_handout(cut=False), str(root))
-    shutil.copytree(os.path.join(handout.REPO, "tests", "hidden"), str(root / "tests" / "hidden"),
-                    ignore=shutil.ignore_patterns("__pycache__"))
+def sandbox_python() -> str:
+    return os.environ.get(grade.PYTHON_VARIABLE) or sys.executable
 
 
-def run_variant(solution, workdir, task_key, label, body):
-    """The task's row of the points table for the solution with this gap body: (points, detail)."""
-    task = TASKS_BY_KEY[task_key]
-    root = workdir / "{}-{}".format(task_key, abs(hash(label)))
-    shutil.copytree(str(solution), str(root))
-    path = root / task.file
-    path.write_text(fill_gaps(path.read_text(encoding="utf-8"), {task.gap: indented(task_key, body)}),
-                    encoding="utf-8")
-    results = root / "results.json"
-    # -x: a wrong body stops at its first failure, which is all the row needs (it earns 0 points either way).
-    subprocess.run([sys.executable, "-B", "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", task_key,
-                    "--points-json", str(results)] + task_test_files(task_key), cwd=str(root), stdout=subprocess.PIPE,
-                   stderr=subprocess.STDOUT, timeout=300, env=dict(os.environ, MPLBACKEND="Agg"))
-    tests = json.loads(results.read_text(encoding="utf-8"))["tests"]
-    row = next(test for test in tests if test["name"].startswith("Task {}:".format(task.number)))
-    shutil.rmtree(str(root), ignore_errors=True)
-    return row["score"], row["output"]
+def numpy_major(python: str) -> int:
+    found = subprocess.run([python, "-c", "import numpy; print(numpy.__version__)"], stdout=subprocess.PIPE,
+                           universal_newlines=True, check=True).stdout
+    return int(found.strip().split(".")[0])
+
+
+def write_repository(path: str, task_key=None, body=None) -> str:
+    """A student's repository: the handout with the reference solution in its gaps, and `body` in the task's."""
+    files = handout.build_handout(cut=False)
+    if task_key is not None:
+        task = TASKS_BY_KEY[task_key]
+        files[task.file] = fill_gaps(files[task.file].decode("utf-8"), {task.gap: indented(task_key, body)},
+                                     task.file).encode("utf-8")
+    handout.write_files(files, path)
+    return path
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory):
-    """{(kind, task key, label): (points, detail)} for every body of the catalogue, two at a time."""
+def graded(tmp_path_factory):
+    """{(kind, task key, label): {task key: Row}} for the reference solution and every body of the catalogue."""
     workdir = tmp_path_factory.mktemp("catalogue")
-    write_solution(workdir / "solution")
-    jobs = [(kind, key, label, body) for kind, catalogue in (("wrong", WRONG), ("correct", CORRECT))
-            for key, bodies in catalogue.items() for label, body in bodies]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(lambda job: run_variant(workdir / "solution", workdir, *job[1:]), jobs))
-    found = {job[:3]: result for job, result in zip(jobs, results)}
+    jobs = [("reference", None, "the reference solution", None)]
+    jobs += [(kind, key, label, body) for kind, catalogue in (("wrong", WRONG), ("correct", CORRECT))
+             for key, bodies in catalogue.items() for label, body in bodies]
+    paths = [write_repository(str(workdir / "student-{:03d}".format(number)), key, body)
+             for number, (kind, key, label, body) in enumerate(jobs)]
+    results = grade.grade_folders(paths, jobs=2)
+    found = {}
+    for (kind, key, label, _), result in zip(jobs, results):
+        assert not result["error"], "{} / {}: grading failed: {}".format(key, label, result["error"])
+        found[(kind, key, label)] = {row.task.key: row for row in result["rows"] if row.task.kind == "code"}
     print("\nThe first failure line of each wrong solution:")
-    for (kind, key, label), (points, detail) in found.items():
+    for (kind, key, label), rows in found.items():
         if kind == "wrong":
-            print("- task {} ({}), {}: {} points; {}".format(TASKS_BY_KEY[key].number, key, label, points, detail))
+            row = rows[key]
+            print("- task {} ({}), {}: {} points; {}".format(
+                TASKS_BY_KEY[key].number, key, label, row.points, row.detail))
     return found
 
 
 def test_the_catalogue_covers_every_gap():
     for task in CODE_TASKS:
-        assert len(WRONG[task.key]) >= 8, "at least 8 wrong solutions of {}".format(task.gap)
-        assert len(CORRECT[task.key]) >= 3, "at least 3 correct alternatives of {}".format(task.gap)
+        assert len(WRONG[task.key]) >= 10, "at least 10 wrong solutions of {}".format(task.gap)
+        assert len(CORRECT[task.key]) >= 5, "at least 5 correct alternatives of {}".format(task.gap)
+        labels = [label for label, _ in WRONG[task.key] + CORRECT[task.key]]
+        assert len(set(labels)) == len(labels), "labels of {} twice: {}".format(task.gap, labels)
+    assert NUMPY_1_ONLY <= {(key, label) for key, bodies in CORRECT.items() for label, _ in bodies}
 
 
-def test_every_wrong_solution_loses_its_points(outcomes):
-    kept = ["{} / {}: {}".format(key, label, detail) for (kind, key, label), (points, detail) in outcomes.items()
-            if kind == "wrong" and points != 0]
+# What the wrong bodies must include (the kinds that once earned points, issue 18), and the correct ones (code any
+# honest student may write): (task key or None for any, a piece of a body).
+WRONG_KINDS = [("linear_backward", "np.squeeze("), ("cross_entropy_backward", "np.squeeze("),
+               ("relu_backward", "np.isclose("), ("relu_backward", "out=h"), ("linear_backward", "out=x"),
+               ("relu_backward", "np.clip(grad"), ("linear_backward", "np.clip(grad"),
+               ("zero_grad", "np.zeros_like(param.grad)"), ("zero_grad", "param.grad * 0"),
+               ("zero_grad", "0 * param.data"), ("linear_backward", "reshape(len(grad), -1)"),
+               ("backward_pass", 'state_dict.get("velocity"'), ("backward_pass", "0.9 ** step"),
+               ("backward_pass", "np.clip(lr * param.grad"), ("backward_pass", "astype(np.float64)")]
+CORRECT_KINDS = [(None, "type("), (None, ".format("), (None, "hasattr("), (None, ": np.ndarray ="),
+                 (None, "nonlocal"), (None, "np.testing.assert_equal"), ("relu_backward", "self.mask ="),
+                 (None, "import sys"), (None, "file=sys.stderr"), (None, "**"), (None, "__,"), (None, "np.ma."),
+                 (None, "from lib."), (None, "np.einsum"), (None, "astype(np.float64)")]
+
+
+@pytest.mark.parametrize("catalogue, kinds", [(WRONG, WRONG_KINDS), (CORRECT, CORRECT_KINDS)], ids=["wrong", "correct"])
+def test_the_catalogue_holds_the_kinds_it_must(catalogue, kinds):
+    missing = [(key, piece) for key, piece in kinds
+               if not any(piece in body for task_key, bodies in catalogue.items() for _, body in bodies
+                          if key in (None, task_key))]
+    assert not missing, "no body of the catalogue has {}".format(missing)
+
+
+def test_the_reference_solution_earns_every_point(graded):
+    rows = graded[("reference", None, "the reference solution")]
+    lost = ["{}: {}".format(key, row.detail) for key, row in rows.items() if row.points != TASKS_BY_KEY[key].points]
+    assert not lost, "the reference solution loses points:\n" + "\n".join(lost)
+
+
+def test_every_wrong_solution_loses_its_task(graded):
+    kept = ["{} / {}: {}".format(key, label, rows[key].detail) for (kind, key, label), rows in graded.items()
+            if kind == "wrong" and rows[key].points != 0]
     assert not kept, "wrong solutions that earn points:\n" + "\n".join(kept)
 
 
-def test_every_correct_alternative_keeps_its_points(outcomes):
-    lost = ["{} / {}: {}".format(key, label, detail) for (kind, key, label), (points, detail) in outcomes.items()
-            if kind == "correct" and points != TASKS_BY_KEY[key].points]
+def test_every_correct_solution_keeps_its_task(graded):
+    numpy_2 = numpy_major(sandbox_python()) >= 2
+    lost, numpy_1_kept = [], []
+    for (kind, key, label), rows in graded.items():
+        if kind != "correct":
+            continue
+        if numpy_2 and (key, label) in NUMPY_1_ONLY:
+            # Under NumPy 2 this code gives another dtype (or raises): there it is wrong, and must lose.
+            if rows[key].points != 0:
+                numpy_1_kept.append("{} / {}".format(key, label))
+        elif rows[key].points != TASKS_BY_KEY[key].points:
+            lost.append("{} / {}: {}".format(key, label, rows[key].detail))
     assert not lost, "correct solutions that lose points:\n" + "\n".join(lost)
+    assert not numpy_1_kept, "under NumPy 2, code that is right under NumPy 1 only earns points: {}".format(
+        numpy_1_kept)
 
 
-def test_the_first_failure_line_says_what_is_wrong(outcomes):
+def test_a_body_costs_no_other_task_its_points(graded):
+    # Every other task keeps its points, but those that need the body's task (check_gradients needs Linear.backward
+    # and Sequential.backward): a wrong body there may cost them theirs too.
+    lost = []
+    for (kind, key, label), rows in graded.items():
+        for other, row in rows.items():
+            if key is not None and other != key and key not in TASKS_BY_KEY[other].needs and \
+                    row.points != TASKS_BY_KEY[other].points:
+                lost.append("{} / {} costs task {} its points: {}".format(key, label, other, row.detail))
+    assert not lost, "\n".join(lost)
+
+
+def test_the_first_failure_line_says_what_is_wrong(graded):
     # Not a raw NumPy error and not a cut-off fragment: it names the gap's quantity or the gap itself.
-    for (kind, key, label), (points, detail) in outcomes.items():
+    for (kind, key, label), rows in graded.items():
         if kind != "wrong":
             continue
+        detail = rows[key].detail
         message = detail.split(": ", 1)[1] if ": " in detail else detail
         gap = TASKS_BY_KEY[key].gap
-        assert gap.split(".")[0] in message or "backward_pass" in message or "check_gradients" in message, \
-            "{} / {}: the first failure line does not name the gap: {}".format(key, label, detail)
+        assert gap.split(".")[0] in message, "{} / {}: the first failure line does not name the gap: {}".format(
+            key, label, detail)
         assert "np.int64" not in detail and "np.float64(" not in detail, detail
