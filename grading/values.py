@@ -26,7 +26,10 @@ def encode(value: Any) -> Any:
                 "values": [None if isinstance(number, float) and math.isnan(number) else number
                            for number in numbers]}
     if isinstance(value, np.generic):
-        return {"scalar": type(value).__name__, "value": encode(value.item())}
+        # dtype names, not class names: NumPy 1 calls its boolean scalar bool_, NumPy 2 bool.
+        item = value.item()
+        return {"scalar": str(value.dtype), "value": None if isinstance(item, float) and math.isnan(item) else
+                item if isinstance(item, (bool, int, float)) else encode(item)}
     if isinstance(value, float):
         return {"float": None if math.isnan(value) else value}
     if isinstance(value, (list, tuple)):
@@ -44,7 +47,9 @@ def _close(expected, got, dtype: str) -> bool:
     rtol, atol = TOLERANCE.get(dtype, (0.0, 0.0))
     if expected is None or got is None:
         return expected is None and got is None  # NaN where the reference has NaN, and nowhere else
-    if isinstance(got, bool) or not isinstance(got, (int, float)):
+    if isinstance(expected, bool) or isinstance(got, bool):
+        return type(got) is type(expected) and got == expected  # a boolean array's entries
+    if not isinstance(got, (int, float)):
         return False
     try:
         if math.isinf(expected) or math.isinf(got):
@@ -78,7 +83,7 @@ def difference(expected: Any, got: Any) -> Optional[str]:
         inner_expected = expected.get("value", expected.get("float"))
         inner_got = got.get("value", got.get("float"))
         if isinstance(inner_expected, (int, float)) and not isinstance(inner_expected, bool):
-            dtype = "float64" if "float" in expected or "float" in str(expected.get("scalar")) else ""
+            dtype = "float64" if "float" in expected else str(expected.get("scalar"))
             return None if _close(inner_expected, inner_got, dtype) else "expected {}, got {}".format(
                 inner_expected, inner_got)
         return difference(inner_expected, inner_got)

@@ -3,7 +3,7 @@
     python tools/gradescope/build_autograder_zip.py autograder.zip
 
 The zip holds setup.sh and run_autograder at its top level (where Gradescope looks for them) and every
-file git tracks in this repository next to them, hidden tests included; Gradescope unpacks it into
+file git tracks in this repository next to them; Gradescope unpacks it into
 /autograder/source. Commit first: the builder refuses a tree whose tracked files have changes that are not
 committed (the zip would hold them as they are on disk), and it lists the files git does not track, which it
 leaves out.
