@@ -54,7 +54,13 @@ def test_run_pen_and_paper_json_is_solve(capsys):
     values = CASES["both units on"]
     options = [item for name, value in values.items() for item in ("--" + name, repr(value))]
     assert run_pen_and_paper.main(["--json"] + options) == 0
-    printed = json.loads(capsys.readouterr().out)
+    out = capsys.readouterr().out
+    try:
+        printed = json.loads(out)
+    except ValueError:
+        pytest.fail("run_pen_and_paper.py --json printed something that is not JSON: does a gap print (a debug "
+                    "print in ReLU.backward, Linear.backward or Sequential.backward)? It began with: {!r}".format(
+                        out[:120]), pytrace=False)
     assert printed == json.loads(json.dumps(solve(**values)))
 
 
