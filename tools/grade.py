@@ -30,6 +30,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -50,6 +51,9 @@ PYTHON_VARIABLE = "EXERCISE3_PYTHON"
 # The trees' parent folders can be passed by every run's identity: what the grader writes must be private to it
 # (tools/sandbox.py's probe refuses the fallback otherwise).
 PRIVATE_UMASK = 0o077
+# CPython 3.11's parser is not safe to run in two threads at once ("SystemError: AST constructor recursion depth
+# mismatch"): the rebuild and the style check, which parse the submission, take turns; the test runs do not.
+PARSING = threading.Lock()
 # The value check of a task (grading/value_checks.py's lines items carry no marker and are not collected, but the
 # verdict reads this item only all the same).
 VALUE_CHECK_ITEM = testrun.VALUE_CHECKS + "::test_value_check["
@@ -132,7 +136,8 @@ class Grader:
             if note:
                 result["notes"].append(note)
             submitted = read_submission(root, self.wanted)
-            built = rebuild.rebuild(self.handout, submitted)
+            with PARSING:
+                built = rebuild.rebuild(self.handout, submitted)
             result["integrity"] = built.findings
             result["policy"] = [gap.message for gap in built.gaps.values() if gap.status in ("rejected", "missing")]
             result["gaps"] = {name: gap for name, gap in built.gaps.items()}
@@ -156,7 +161,9 @@ class Grader:
             result["vectorisation"] = tutor_findings.vectorisation(result["lines"])
             code_rows = {task.key: self.verdict(task, not_run.get(task.key), run["outcomes"]) for task in CODE_TASKS}
             filled = sum(gap.status == "filled" for gap in built.gaps.values())
-            style = points.code_style_row(own_files(submitted, os.path.join(scratch, "own"), self.handout), filled)
+            with PARSING:
+                style = points.code_style_row(own_files(submitted, os.path.join(scratch, "own"), self.handout),
+                                              filled)
             result["rows"] = points.all_rows(code_rows, style, points.feedback_row(tree))
         except Exception as error:  # the submission gets a row with score 0 and the reason; the others go on
             result["error"] = "grading failed: {}: {}".format(type(error).__name__, safe_text(error))
