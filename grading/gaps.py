@@ -11,11 +11,12 @@ outside the gaps' bodies must equal the handout's. Anything else rejects that ga
 the gap and the line.
 """
 import ast
+import bisect
 import hashlib
 import io
 import re
 import tokenize
-from collections import namedtuple
+from collections import Counter, namedtuple
 from typing import Dict, List, Optional, Tuple
 
 START_PATTERN = re.compile(r"^(?P<indent>[ \t]*)#\s*START TODO\b")
@@ -31,52 +32,117 @@ class GapError(ValueError):
 
 
 def width(whitespace: str) -> int:
-    """The column a line's leading whitespace reaches, tabs to the next multiple of 8 (as Python reads them)."""
+    """The column a line's leading whitespace reaches, as Python reads it: tabs to the next multiple of 8."""
     column = 0
     for character in whitespace:
-        column = (column // 8 + 1) * 8 if character == "\t" else column + 1
+        if character == "\f":
+            column = 0  # as Python's tokenizer counts a form feed (an editor's page break)
+        else:
+            column = (column // 8 + 1) * 8 if character == "\t" else column + 1
     return column
 
 
+# What Python reads as indentation.
+INDENTATION = " \t\f"
+
+
 def _leading(line: str) -> str:
-    return line[:len(line) - len(line.lstrip(" \t"))]
+    return line[:len(line) - len(line.lstrip(INDENTATION))]
 
 
-def enclosing_name(lines: List[str], index: int) -> Optional[str]:
-    """The qualified name of the innermost function whose body holds line `index`, read from the `def` and
-    `class` lines above it by their indentation (so also in a file that does not parse); None outside functions."""
-    limit = width(_leading(lines[index]))
-    parts, kinds = [], []
-    for line in reversed(lines[:index]):
+# Line ends as Python's tokenizer reads them. str.splitlines() also splits at \x0b, \x0c, \x1c-\x1e, \x85, U+2028
+# and U+2029, which Python reads as characters inside a line (a form feed in a comment, U+2029 in a string).
+LINE_END = re.compile(r"(\r\n|\r|\n)")
+# No gap of the handout sits in a function whose qualified name is this long; a longer one is never built, so that
+# many gaps nested under long names cost no more than their lines.
+MAX_NAME_CHARACTERS = 200
+
+
+def source_lines(text: str, keepends: bool = False) -> List[str]:
+    """The lines of a source as Python reads them: they end at \\n, \\r\\n and \\r only. Like
+    str.splitlines(), no empty line after a last line end."""
+    parts = LINE_END.split(text)  # line, its end, line, its end, ..., the text after the last end
+    if keepends:
+        lines = [parts[index] + parts[index + 1] for index in range(0, len(parts) - 1, 2)]
+    else:
+        lines = parts[:-1:2]
+    return lines + [parts[-1]] if parts[-1] else lines
+
+
+class _Definition:
+    """A `def` or `class` line, linked to the one around it; its qualified name is built once, when asked."""
+    __slots__ = ("name", "outer", "function", "length", "qualified")
+
+    def __init__(self, name: str, kind: str, outer: Optional["_Definition"]):
+        self.name, self.outer, self.qualified = name, outer, None
+        self.length = len(name) + (outer.length + 1 if outer is not None else 0)
+        # the innermost function at or around it: what encloses a line is that function and everything around it
+        self.function = self if kind == "def" else (outer.function if outer is not None else None)
+
+    def qualified_name(self) -> str:
+        if self.qualified is None:
+            parts, definition = [], self
+            while definition is not None:
+                parts.append(definition.name)
+                definition = definition.outer
+            self.qualified = ".".join(reversed(parts))
+        return self.qualified
+
+
+class Scopes:
+    """The enclosing functions of a file's lines, read from the `def` and `class` lines by their indentation (so
+    also in a file that does not parse), in one pass: feed every line with add(), in order, and ask function_at()
+    for the function around a comment line (a marker) at some indentation. Each code line is pushed and popped at
+    most once, and a query is a binary search, so a file costs time in proportion to its size."""
+
+    def __init__(self):
+        # The code lines above, nearest last, whose indentation decreases towards the file's start (strictly
+        # increasing here): the chain of blocks that a line below them can be inside.
+        self.indents = []
+        self.definitions = []  # per entry: the innermost def or class line at or around it, or None
+
+    def add(self, line: str) -> None:
         if not line.strip() or line.lstrip().startswith("#"):
-            continue
+            return
         indent = width(_leading(line))
-        if indent >= limit:
-            continue
+        while self.indents and self.indents[-1] >= indent:
+            self.indents.pop()
+            self.definitions.pop()
+        outer = self.definitions[-1] if self.definitions else None
         match = DEFINITION.match(line)
-        if match:
-            parts.append(match.group("name"))
-            kinds.append(match.group("kind"))
-        limit = indent
-        if indent == 0:
-            break
-    if "def" not in kinds:
-        return None
-    innermost = kinds.index("def")  # what encloses the line is the nearest function and everything around it
-    return ".".join(reversed(parts[innermost:]))
+        self.indents.append(indent)
+        self.definitions.append(_Definition(match.group("name"), match.group("kind"), outer) if match else outer)
+
+    def function_at(self, indent: int) -> Optional[str]:
+        """The qualified name of the innermost function whose body holds a line at this indentation below the
+        lines added so far; None outside functions. Raises ValueError for a name over MAX_NAME_CHARACTERS."""
+        inside = bisect.bisect_left(self.indents, indent)  # the entries left of the line enclose it
+        definition = self.definitions[inside - 1] if inside else None
+        function = definition.function if definition is not None else None
+        if function is None:
+            return None
+        if function.length > MAX_NAME_CHARACTERS:
+            raise ValueError("the qualified name of its function is longer than {} characters".format(
+                MAX_NAME_CHARACTERS))
+        return function.qualified_name()
 
 
 def marker_pairs(text: str, path: str = "<string>") -> List[Gap]:
     """The gaps of a source, found by their marker lines and named by their enclosing function's `def` lines,
     without parsing the code (so also in a file that does not parse). Raises GapError (file:line: reason)."""
-    lines = text.splitlines()
-    gaps, open_start = [], None
+    lines = source_lines(text)
+    gaps, open_start, name = [], None, None
+    scopes = Scopes()
     for index, line in enumerate(lines):
         if START_PATTERN.match(line):
             if open_start is not None:
                 raise GapError("{}:{}: START TODO inside the gap opened at line {} (gaps cannot nest)"
                                .format(path, index + 1, open_start + 1))
             open_start = index
+            try:
+                name = scopes.function_at(width(_leading(line)))
+            except ValueError as error:
+                raise GapError("{}:{}: {}".format(path, index + 1, error))
         elif END_PATTERN.match(line):
             if open_start is None:
                 raise GapError("{}:{}: END TODO without a START TODO before it".format(path, index + 1))
@@ -85,11 +151,11 @@ def marker_pairs(text: str, path: str = "<string>") -> List[Gap]:
             while (open_start + 1 + instructions < index
                    and lines[open_start + 1 + instructions].strip().startswith("#")):
                 instructions += 1
-            name = enclosing_name(lines, open_start)
             if name is None:
                 raise GapError("{}:{}: the gap is not inside a function".format(path, open_start + 1))
             gaps.append(Gap(name, path, open_start, index, indent, instructions))
             open_start = None
+        scopes.add(line)
     if open_start is not None:
         raise GapError("{}:{}: START TODO without an END TODO".format(path, open_start + 1))
     return gaps
@@ -105,13 +171,12 @@ def find_gaps(text: str, path: str = "<string>") -> List[Gap]:
         ast.parse(text, filename=path)
     except SyntaxError as error:
         raise GapError("{}:{}: cannot parse the file: {}".format(path, error.lineno, error.msg))
-    lines = text.splitlines()
+    lines = source_lines(text)
     for gap in gaps:
         if END_PATTERN.match(lines[gap.end]).group("indent") != gap.indent:
             raise GapError("{}:{}: END TODO is indented differently from its START TODO at line {}"
                            .format(path, gap.end + 1, gap.start + 1))
-    names = [gap.name for gap in gaps]
-    twice = sorted({name for name in names if names.count(name) > 1})
+    twice = sorted(name for name, count in Counter(gap.name for gap in gaps).items() if count > 1)
     if twice:
         raise GapError("{}: more than one gap in {}".format(path, ", ".join(twice)))
     return gaps
@@ -122,7 +187,7 @@ def not_implemented_line(gap: Gap) -> str:
 
 
 def _replace_bodies(text: str, gaps: List[Gap], body_of) -> str:
-    lines = text.splitlines()
+    lines = source_lines(text)
     out, position = [], 0
     for gap in sorted(gaps, key=lambda gap: gap.start):
         out += lines[position:gap.start + 1]
@@ -147,21 +212,21 @@ def without_gap_bodies(text: str, path: str = "<string>") -> str:
     works on a file that does not parse.
     """
     stripped = _replace_bodies(text, marker_pairs(text, path), lambda gap, lines: [])
-    return "\n".join(line.rstrip() for line in stripped.splitlines()).rstrip("\n") + "\n"
+    return "\n".join(line.rstrip() for line in source_lines(stripped)).rstrip("\n") + "\n"
 
 
 def outside_fingerprint(text: str, path: str = "<string>") -> str:
     """A digest of the code around the gaps that neither indentation (tabs), line endings, blank lines nor comment
     lines change, the same on every Python version: the handout ships one per file, so that the points table can
     warn of a change the grader will not use."""
-    lines = [" ".join(line.split()) for line in without_gap_bodies(text, path).splitlines()]
+    lines = [" ".join(line.split()) for line in source_lines(without_gap_bodies(text, path))]
     kept = [line for line in lines if line and not line.startswith("#")]
     return hashlib.sha256("\n".join(kept).encode("utf-8")).hexdigest()
 
 
 def gap_bodies(text: str, path: str = "<string>") -> Dict[str, List[str]]:
     """{gap name: the lines strictly between its markers}, found by the markers alone."""
-    lines = text.splitlines()
+    lines = source_lines(text)
     return {gap.name: lines[gap.start + 1:gap.end] for gap in marker_pairs(text, path)}
 
 
@@ -230,11 +295,11 @@ def reindent(body: List[str], student_indent: str, indent: str) -> List[str]:
                 moved.append(line)
                 continue
             if line.lstrip().startswith("#"):
-                moved.append(indent + line.lstrip(" \t"))
+                moved.append(indent + line.lstrip(INDENTATION))
                 continue
             raise BodyRejected(number, "it is indented left of the gap's START TODO line, so it would leave the "
                                        "gap's function")
-        moved.append(indent + " " * (column - base) + line.lstrip(" \t"))
+        moved.append(indent + " " * (column - base) + line.lstrip(INDENTATION))
     return moved
 
 
@@ -331,26 +396,33 @@ def student_gaps(text: str, path: str = "<string>") -> Tuple[Dict[str, Tuple[Lis
     """({gap name: (body lines, the START line's indentation, the START line's 1-based number)}, problems) of a
     student's file, found by markers and named by their functions; the file need not parse. A name found twice
     is a problem and neither is taken."""
-    lines = text.splitlines()
-    found, problems, seen = {}, [], []
-    start = None
+    lines = source_lines(text)
+    found, problems, seen = {}, [], set()
+    start, name, unread = None, None, None
+    scopes = Scopes()
     for index, line in enumerate(lines):
         if START_PATTERN.match(line):
             if start is not None:
                 problems.append("{}:{}: START TODO inside the gap opened at line {}".format(
                     path, index + 1, start + 1))
-            start = index
+            start, unread = index, None
+            try:
+                name = scopes.function_at(width(_leading(line)))
+            except ValueError as error:
+                name, unread = None, error
         elif END_PATTERN.match(line) and start is not None:
-            name = enclosing_name(lines, start)
-            if name is None:
+            if unread is not None:
+                problems.append("{}:{}: a gap that was not read: {}".format(path, start + 1, unread))
+            elif name is None:
                 problems.append("{}:{}: a gap outside any function".format(path, start + 1))
             elif name in seen:
                 problems.append("{}:{}: a second gap in {}".format(path, start + 1, name))
                 found.pop(name, None)
             else:
-                seen.append(name)
+                seen.add(name)
                 found[name] = (lines[start + 1:index], START_PATTERN.match(lines[start]).group("indent"), start + 1)
             start = None
+        scopes.add(line)
     if start is not None:
         problems.append("{}:{}: START TODO without an END TODO".format(path, start + 1))
     return found, problems
