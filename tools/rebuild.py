@@ -10,15 +10,22 @@ import os
 from collections import OrderedDict, namedtuple
 from typing import Dict, List
 
-from grading.gaps import (BodyRejected, GapError, does_nothing, find_gaps, outside, splice, student_gaps,
-                          without_gap_bodies)
+from grading.gaps import (BodyRejected, GapError, does_nothing, find_gaps, outside, source_lines, splice,
+                          student_gaps, without_gap_bodies)
 from grading.points import FEEDBACK_FILE
 from grading.tasks import TASK_BY_GAP
-from tools.submission import Submission, safe_text
+from tools.submission import Submission, normalise, read_regular_file, safe_text
 
-# Files whose names show an attempt to change how Python or pytest start; reported, never used.
-STARTUP_NAMES = ("conftest.py", "sitecustomize.py", "usercustomize.py", "pytest.ini", ".pytest.ini", "tox.ini",
-                 "pyproject.toml", "setup.py")
+# Files that change how Python or pytest start whatever they hold (pytest takes a pytest.ini even if empty);
+# reported, never used.
+STARTUP_NAMES = ("conftest.py", "sitecustomize.py", "usercustomize.py", "pytest.ini", ".pytest.ini")
+# Configuration files that do so only with one of these sections: {file name: section names}. A pyproject.toml
+# that holds [tool.black] or [tool.ruff] only is no finding.
+STARTUP_SECTIONS = {"tox.ini": ("pytest",), "setup.cfg": ("tool:pytest",),
+                    "pyproject.toml": ("tool.pytest", "build-system")}
+# The longest diff that a finding names a line of is the handout's file and this many lines more: difflib's time
+# grows with the submission's length times the square of the handout's.
+DIFF_SLACK = 200
 
 # status: "filled" (spliced in, runs), "empty" (the handout's raise), "rejected" (not spliced; message says why),
 # "missing" (no such file or gap). body: the student's lines as submitted (for tutors), or None.
@@ -63,7 +70,7 @@ def rebuild(handout: "OrderedDict[str, bytes]", submission: Submission, tasks: D
         text = handout_text
         for gap in handout_gaps:
             task = tasks[gap.name]
-            handout_body = handout_text.splitlines()[gap.start + 1:gap.end]
+            handout_body = source_lines(handout_text)[gap.start + 1:gap.end]
             if gap.name not in bodies:
                 gaps[gap.name] = GapResult(task, "missing", "{}: no gap in {} (its START/END TODO lines are "
                                                             "missing or broken)".format(path, gap.name), None)
@@ -101,17 +108,24 @@ def compare_outside_gaps(path: str, expected: str, got: str) -> List[str]:
     except (SyntaxError, RecursionError, MemoryError, ValueError):
         pass  # a file that does not parse: say where the text differs
     try:
-        expected_lines, got_lines = (without_gap_bodies(text, path).splitlines() for text in (expected, got))
+        expected_lines, got_lines = (source_lines(without_gap_bodies(text, path)) for text in (expected, got))
     except GapError:
         return []  # student_gaps reports broken markers
     if expected_lines == got_lines:
         return []
-    diff = [line for line in difflib.unified_diff(expected_lines, got_lines, "handout", "submission", n=0,
-                                                  lineterm="") if not line.startswith(("---", "+++"))]
+    diff = first_differences(expected_lines, got_lines, 0)
     changed = [line for line in diff if line[:1] in "+-"]
     where = next((line for line in diff if line.startswith("@@")), "")
-    return ["{}: code outside the gaps differs from the handout ({} lines, {}: {}); the grader used the handout's"
-            .format(path, len(changed), where, changed[0][:100] if changed else "")]
+    return ["{}: code outside the gaps differs from the handout ({}{} lines, {}: {}); the grader used the handout's"
+            .format(path, len(changed), "+" if len(got_lines) > len(expected_lines) + DIFF_SLACK else "", where,
+                    changed[0][:100] if changed else "")]
+
+
+def first_differences(expected: List[str], got: List[str], context: int) -> List[str]:
+    """The unified diff's lines (without its file names) from the handout's lines to the submission's, of the
+    submission's first lines only (DIFF_SLACK)."""
+    return [line for line in difflib.unified_diff(expected, got[:len(expected) + DIFF_SLACK], "handout", "submission",
+                                                  n=context, lineterm="") if not line.startswith(("---", "+++"))]
 
 
 def extra_files(submission: Submission, handout: Dict[str, bytes]) -> List[str]:
@@ -121,13 +135,38 @@ def extra_files(submission: Submission, handout: Dict[str, bytes]) -> List[str]:
         if path in handout:
             continue
         name = path.rsplit("/", 1)[-1]
-        if name in STARTUP_NAMES or name.endswith((".pth", ".pyc")):
+        if name in STARTUP_NAMES or name.endswith((".pth", ".pyc")) or (
+                name in STARTUP_SECTIONS and has_startup_section(submission, path)):
             findings.append("{} would change how Python or pytest start (not used: only the gaps are graded)"
                             .format(path))
         elif name.endswith(".py") and not path.startswith("tests/"):
             findings.append("{} is a Python file that is not in the handout (not used: only the gaps are graded)"
                             .format(path))
     return findings
+
+
+def has_startup_section(submission: Submission, path: str) -> bool:
+    """Whether a configuration file has a section that changes how pytest or a build starts (STARTUP_SECTIONS), by
+    one scan of its lines; one that cannot be read counts as having one."""
+    try:
+        text = normalise(read_regular_file(os.path.join(submission.root, *path.split("/"))))
+    except OSError:
+        return True
+    wanted = STARTUP_SECTIONS[path.rsplit("/", 1)[-1]]
+    if path.endswith(".ini") or path.endswith(".cfg"):
+        return any(line.strip().startswith("[") and line.strip()[1:].split("]")[0].strip() in wanted
+                   for line in source_lines(text))
+    for line in source_lines(text):
+        # A TOML key, in a header or before '=', with quotes and blanks dropped: [tool."pytest".ini_options],
+        # tool.pytest.ini_options.addopts = ... and tool = {pytest = {...}} (an inline table is one line).
+        line = "".join(line.split()).replace('"', "").replace("'", "")
+        if line.startswith("#"):
+            continue
+        key = line.split("]")[0] if line.startswith("[") else line.split("=", 1)[0]
+        if "\\" in key or any(section in key for section in wanted) or (
+                line.startswith("tool={") and any(section.split(".")[-1] in line for section in wanted)):
+            return True
+    return False
 
 
 def write_tree(files: Dict[str, bytes], root: str) -> None:
