@@ -19,6 +19,9 @@ OUTSIDE_GAPS = "grading/handout_outside_gaps.json"
 # The handout carries an untouched copy of feedback.md here, so that a filled-in one can be told apart.
 FEEDBACK_TEMPLATE = os.path.join("grading", "feedback_template.md")
 
+# A Markdown heading: one to six hashes, white space, its title.
+HEADING = re.compile(r"^#{1,6}\s+(.*)$")
+
 # points: earned (None for tutor-graded tasks); status: "passed", "failed", "not run" or "tutor".
 Row = namedtuple("Row", "task points status detail")
 
@@ -166,39 +169,56 @@ def filled_gaps(root: str) -> int:
     return count
 
 
-def code_style_row(root: str, filled: int) -> Row:
+def code_style_row(root: str, filled: int, bound=None) -> Row:
     """Bonus: pycodestyle, with setup.cfg's line length, finds nothing in the student's files, of which at least
-    one gap is filled (`filled`: how many are): the bonus is for the style of the student's own code."""
+    one gap is filled (`filled`: how many are): the bonus is for the style of the student's own code.
+
+    bound: None checks in this process (a student's own run); the grader passes grading.style.GRADER, so that
+    pycodestyle runs on submitted text within a time and memory limit, and a file it cannot finish costs the bonus."""
+    from grading import style
+
     task = TASKS_BY_KEY["code_style"]
     if filled < 1:
         return Row(task, 0, "not run", "no gap is filled yet: the bonus is for the style of your own code")
     try:
-        import pycodestyle
+        import pycodestyle  # noqa: F401  (the child process of a bounded check imports it too)
     except ImportError:
         return Row(task, 0, "not run", "pycodestyle is not installed (pip install -r requirements.txt)")
     paths = python_files(root)
-    # config_file=False: the repository's own settings decide, not a configuration file a student could change.
-    guide = pycodestyle.StyleGuide(max_line_length=max_line_length(root), quiet=True, config_file=False,
-                                   parse_argv=False)
-    report = guide.check_files(paths)
-    if report.total_errors:
-        where = sorted(report.counters.items())
+    found = style.check({path: style.read_source(path) for path in paths}, max_line_length(root), bound)
+    if not found.finished:
+        return Row(task, 0, "failed", "{}; run: python -m pycodestyle lib *.py".format(found.why))
+    if found.counts:
         detail = "{} problem(s) ({}); run: python -m pycodestyle lib *.py".format(
-            report.total_errors, ", ".join("{} x{}".format(code, count) for code, count in where
-                                           if re.match(r"^[EW]\d", code)))
+            sum(found.counts.values()), ", ".join("{} x{}".format(code, count) for code, count
+                                                  in sorted(found.counts.items())))
         return Row(task, 0, "failed", detail)
     return Row(task, task.points, "passed", "pycodestyle finds nothing in {} files".format(len(paths)))
 
 
+def strip_comments(text: str) -> str:
+    """The text without its HTML comments (`<!-- ... -->`); an unclosed one stays. One scan from left to right:
+    a regular expression for the same would try every `<!--` against the rest of the text."""
+    kept, position = [], 0
+    while True:
+        start = text.find("<!--", position)
+        end = text.find("-->", start + 4) if start >= 0 else -1
+        if end < 0:
+            kept.append(text[position:])
+            return "".join(kept)
+        kept.append(text[position:start])
+        position = end + 3
+
+
 def markdown_sections(text: str) -> Dict[str, str]:
     """{heading: its text}, HTML comments removed and whitespace squeezed; text before the first heading is ''."""
-    text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
     sections, heading, body = {}, "", []
-    for line in text.splitlines():
-        match = re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", line)
+    for line in strip_comments(text).splitlines():
+        match = HEADING.match(line)
         if match:
             sections[heading] = " ".join(" ".join(body).split())
-            heading, body = match.group(1), []
+            # the closing hashes of '## Title ##' are no part of it (stripped, not matched: no backtracking)
+            heading, body = match.group(1).rstrip().rstrip("#").rstrip(), []
         else:
             body.append(line)
     sections[heading] = " ".join(" ".join(body).split())

@@ -41,6 +41,7 @@ if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
 from grading import points, value_checks, values  # noqa: E402  (after the repository root is on sys.path)
+from grading import style as style_check  # noqa: E402
 from grading.tasks import CODE_TASKS, TASKS, TASKS_BY_KEY  # noqa: E402
 from tools import handout, rebuild, sandbox as sandboxes, testrun, tutor_points  # noqa: E402
 from tools.report import findings as tutor_findings  # noqa: E402
@@ -52,7 +53,8 @@ PYTHON_VARIABLE = "EXERCISE3_PYTHON"
 # (tools/sandbox.py's probe refuses the fallback otherwise).
 PRIVATE_UMASK = 0o077
 # CPython 3.11's parser is not safe to run in two threads at once ("SystemError: AST constructor recursion depth
-# mismatch"): the rebuild and the style check, which parse the submission, take turns; the test runs do not.
+# mismatch"): the rebuilds, which parse the submission, take turns (the style check parses in a child process of
+# its own: grading/style.py); the test runs do not.
 PARSING = threading.Lock()
 # The value check of a task (grading/value_checks.py's lines items carry no marker and are not collected, but the
 # verdict reads this item only all the same).
@@ -161,9 +163,8 @@ class Grader:
             result["vectorisation"] = tutor_findings.vectorisation(result["lines"])
             code_rows = {task.key: self.verdict(task, not_run.get(task.key), run["outcomes"]) for task in CODE_TASKS}
             filled = sum(gap.status == "filled" for gap in built.gaps.values())
-            with PARSING:
-                style = points.code_style_row(own_files(submitted, os.path.join(scratch, "own"), self.handout),
-                                              filled)
+            style = points.code_style_row(own_files(submitted, os.path.join(scratch, "own"), self.handout), filled,
+                                          style_check.GRADER)
             result["rows"] = points.all_rows(code_rows, style, points.feedback_row(tree))
         except Exception as error:  # the submission gets a row with score 0 and the reason; the others go on
             result["error"] = "grading failed: {}: {}".format(type(error).__name__, safe_text(error))

@@ -25,7 +25,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
-from grading import points, value_checks, values  # noqa: E402  (after the repository root is on sys.path)
+from grading import points, style, value_checks, values  # noqa: E402  (after the repository root is on sys.path)
 from grading.gaps import fill_gaps, gap_bodies  # noqa: E402
 from grading.tasks import CODE_TASKS, TASK_BY_GAP, TASKS_BY_KEY, VALUE_CHECKS  # noqa: E402
 from tools import handout, testrun  # noqa: E402
@@ -151,26 +151,14 @@ def prove(files_solution: dict, files_cut: dict, workdir: str) -> list:
 
 
 def pycodestyle_problems(root: str) -> list:
-    import pycodestyle
-
+    """What pycodestyle finds in the handout's Python files (our own: checked in this process)."""
     paths = []
     for directory, subdirectories, names in os.walk(root):
         subdirectories[:] = sorted(d for d in subdirectories if d != "__pycache__")
         paths += [os.path.join(directory, name) for name in sorted(names) if name.endswith(".py")]
-    problems = []
-
-    class Report(pycodestyle.BaseReport):
-        def error(self, line_number, offset, text, check):
-            code = super().error(line_number, offset, text, check)
-            if code:
-                problems.append("pycodestyle: {}:{}:{}: {}".format(
-                    os.path.relpath(self.filename, root), line_number, offset + 1, text))
-            return code
-
-    guide = pycodestyle.StyleGuide(max_line_length=points.max_line_length(root), quiet=True, config_file=False,
-                                   parse_argv=False, reporter=Report)
-    guide.check_files(paths)
-    return problems
+    found = style.check({path: style.read_source(path) for path in paths}, points.max_line_length(root))
+    return ["pycodestyle: {}:{}:{}: {} {}".format(os.path.relpath(problem.path, root), problem.line, problem.column,
+                                                  problem.code, problem.text) for problem in found.problems]
 
 
 def prepare_outdir(outdir: str, force: bool) -> None:

@@ -15,7 +15,6 @@ histograms are PNG data URIs: the site has no other files.
 import base64
 import csv
 import datetime
-import difflib
 import hashlib
 import io
 import os
@@ -29,10 +28,11 @@ from typing import Dict, List, Optional
 import jinja2
 from markupsafe import Markup
 
-from grading import points
-from grading.gaps import GapError, gap_bodies, student_gaps, without_gap_bodies
+from grading import points, style as style_check
+from grading.gaps import GapError, gap_bodies, source_lines, student_gaps, without_gap_bodies
 from grading.tasks import CODE_TASKS, TASKS, total
 from tools import handout
+from tools.rebuild import first_differences
 from tools.submission import safe_text
 from tools.tutor_points import TUTOR_TASKS, number
 
@@ -106,32 +106,19 @@ def reference_bodies() -> Dict[str, List[str]]:
     return bodies
 
 
-def style_in_gaps(path: str, text: str, max_line_length: int) -> Dict[str, List[dict]]:
-    """{gap name: [{line, column, text}]} of what pycodestyle finds inside the gaps of a student's file (the
-    line numbered from the first line after START TODO, as the grader's messages number them)."""
-    import pycodestyle
-
-    class Collect(pycodestyle.BaseReport):
-        def __init__(self, options):
-            super().__init__(options)
-            self.found = []
-
-        def error(self, line_number, offset, message, check):
-            code = super().error(line_number, offset, message, check)
-            if code:
-                self.found.append((line_number, offset + 1, message))
-            return code
-
-    style = pycodestyle.StyleGuide(max_line_length=max_line_length, quiet=True, config_file=False,
-                                   parse_argv=False)
-    report = Collect(style.options)
-    pycodestyle.Checker(filename=path, lines=text.splitlines(True), options=style.options, report=report).check_all()
-    gaps, _ = student_gaps(text, path)
-    found = {}
-    for name, (body, _, start) in gaps.items():
-        found[name] = [{"line": line - start, "column": column, "text": message} for line, column, message
-                       in report.found if start < line <= start + len(body)]
-    return found
+def style_in_gaps(sources: Dict[str, str], max_line_length: int) -> Dict[str, List[dict]]:
+    """{gap name: [{line, column, text}]} of what pycodestyle finds inside the gaps of a student's files {path:
+    text} (the line numbered from the first line after START TODO, as the grader's messages number them), checked
+    within the grader's bound; nothing where pycodestyle did not finish (the bonus row says why)."""
+    found = style_check.check(sources, max_line_length, style_check.GRADER)
+    marks = {}
+    for path, text in sources.items():
+        in_file = [problem for problem in found.problems if problem.path == path]
+        for name, (body, _, start) in student_gaps(text, path)[0].items():
+            marks[name] = [{"line": problem.line - start, "column": problem.column,
+                            "text": "{} {}".format(problem.code, problem.text)} for problem in in_file
+                           if start < problem.line <= start + len(body)]
+    return marks
 
 
 def finding_context(finding: str, result: dict, handout_cut: Dict[str, bytes]) -> dict:
@@ -141,14 +128,14 @@ def finding_context(finding: str, result: dict, handout_cut: Dict[str, bytes]) -
     context = {"text": finding, "lines": [], "diff": []}
     match = re.match(r"^(?P<path>[^:\s]+\.py):(?P<line>\d+): ", finding)
     if match and match.group("path") in sources:
-        context["lines"] = excerpt(sources[match.group("path")].splitlines(), int(match.group("line")))
+        context["lines"] = excerpt(source_lines(sources[match.group("path")]), int(match.group("line")))
         return context
     match = re.match(r"^(?P<path>[^:\s]+\.py): code outside the gaps differs", finding)
     if match and match.group("path") in sources and match.group("path") in handout_cut:
         path = match.group("path")
         try:
-            expected = without_gap_bodies(handout_cut[path].decode("utf-8"), path).splitlines()
-            got = without_gap_bodies(sources[path], path).splitlines()
+            expected = source_lines(without_gap_bodies(handout_cut[path].decode("utf-8"), path))
+            got = source_lines(without_gap_bodies(sources[path], path))
         except GapError:
             return context
         context["diff"] = diff_lines(expected, got)
@@ -156,8 +143,8 @@ def finding_context(finding: str, result: dict, handout_cut: Dict[str, bytes]) -
     match = re.match(r"^(?P<path>[^:\s]+) differs from the handout", finding)
     if match and match.group("path") in sources and match.group("path") in handout_cut:
         path = match.group("path")
-        expected = handout_cut[path].decode("utf-8", errors="replace").splitlines()
-        context["diff"] = diff_lines(expected, sources[path].splitlines())
+        expected = source_lines(handout_cut[path].decode("utf-8", errors="replace"))
+        context["diff"] = diff_lines(expected, source_lines(sources[path]))
         return context
     match = re.match(r"^gap (?P<number>\d+) \((?P<gap>[\w.]+)\), line (?P<line>\d+): ", finding)
     gap = (result.get("gaps") or {}).get(match.group("gap")) if match else None
@@ -168,8 +155,7 @@ def finding_context(finding: str, result: dict, handout_cut: Dict[str, bytes]) -
 
 def diff_lines(expected: List[str], got: List[str], limit: int = 60) -> List[dict]:
     """The first lines of a unified diff from the handout's lines to the submission's, each with its kind."""
-    diff = [line for line in difflib.unified_diff(expected, got, "handout", "submission", n=1, lineterm="")
-            if not line.startswith(("---", "+++"))]
+    diff = first_differences(expected, got, 1)
     return [{"text": line, "kind": {"+": "added", "-": "removed", "@": "hunk"}.get(line[:1], "")}
             for line in diff[:limit]]
 
@@ -431,23 +417,22 @@ def spreadsheet_text(text: str) -> str:
 def gap_views(result: dict, reference: Dict[str, List[str]], max_line_length: int) -> List[dict]:
     """Per gap: the student's lines and the reference's, pycodestyle's findings in the gap, the loop finding."""
     sources = result.get("sources") or {}
-    style = {}
-    for path in sorted({task.file for task in CODE_TASKS if task.file in sources}):
-        style.update(style_in_gaps(path, sources[path], max_line_length))
+    marks = style_in_gaps({path: sources[path] for path in sorted({task.file for task in CODE_TASKS})
+                           if path in sources}, max_line_length)
     rows = {row.task.key: row for row in result["rows"] or []}
     loops = {finding.split(" (")[0]: finding for finding in result.get("vectorisation", [])}
     views = []
     for task in CODE_TASKS:
         gap = (result.get("gaps") or {}).get(task.gap)
-        body = textwrap.dedent("\n".join(gap.body)).splitlines() if gap is not None and gap.body else []
-        marked = {item["line"] for item in style.get(task.gap, [])}
+        body = source_lines(textwrap.dedent("\n".join(gap.body))) if gap is not None and gap.body else []
+        marked = {item["line"] for item in marks.get(task.gap, [])}
         views.append({"task": task, "status": gap.status if gap is not None else "not read",
                       "row": rows.get(task.key), "points": points_text(rows[task.key].points) if task.key in rows
                       else "\u2013",
                       "lines": [{"number": index, "text": line, "marked": index in marked}
                                 for index, line in enumerate(body, start=1)],
-                      "reference": textwrap.dedent("\n".join(reference.get(task.gap, []))).splitlines(),
-                      "style": style.get(task.gap, []), "loop": loops.get("gap {}".format(task.number)),
+                      "reference": source_lines(textwrap.dedent("\n".join(reference.get(task.gap, [])))),
+                      "style": marks.get(task.gap, []), "loop": loops.get("gap {}".format(task.number)),
                       "counts": (result.get("lines") or {}).get(task.key)})
     return views
 
