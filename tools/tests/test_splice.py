@@ -71,6 +71,29 @@ def test_honest_bodies_are_taken(body):
     compile(text, "layer.py", "exec")
 
 
+# Characters that str.splitlines() ends a line at but Python does not.
+NOT_LINE_ENDS = ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+
+
+@pytest.mark.parametrize("character", NOT_LINE_ENDS)
+@pytest.mark.parametrize("line", ["        # a note {} in a comment\n", "        note = 'a {} in a string'\n",
+                                  "        note = \"\"\"a {}\n  in a string over lines\"\"\"\n"])
+def test_a_character_python_reads_inside_a_line_is_no_line_end(character, line):
+    gaps, text, findings = graded(student(line.format(character) + "        return grad * x\n"))
+    assert gaps["Layer.backward"].status == "filled", gaps["Layer.backward"].message
+    assert findings == [] and line.format(character) in text
+    compile(text, "layer.py", "exec")
+
+
+@pytest.mark.parametrize("body", ["\x0c\n        return grad * x\n", "\x0c        return grad * x\n",
+                                  "        y = grad\n\x0c\n        return y * x\n"])
+def test_a_form_feed_at_the_start_of_a_line_is_a_page_break_as_python_reads_it(body):
+    gaps, text, findings = graded(student(body))
+    assert gaps["Layer.backward"].status == "filled", gaps["Layer.backward"].message
+    assert findings == []
+    compile(text, "layer.py", "exec")
+
+
 def test_a_file_re_indented_with_tabs_is_taken_and_no_finding():
     text = "\n".join(line.replace("        ", "\t\t").replace("    ", "\t") for line in
                      student("        return grad * x\n").splitlines()) + "\n"
