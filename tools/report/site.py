@@ -165,7 +165,7 @@ def grading_notes() -> List[dict]:
     solutions/reference_answers.md that grade ("**Grading notes", "*Grading:*", "**What a tutor should notice"),
     under the headings whose start is the task's title (grading/tasks.py), e.g. "Pen and paper 2: ..."."""
     with open(REFERENCE_ANSWERS, encoding="utf-8") as file:
-        text = re.sub(r"<!--.*?-->", "", file.read(), flags=re.S)
+        text = points.strip_comments(file.read())
     sections, heading = OrderedDict(), None
     for line in text.splitlines():
         if line.startswith("## "):
