@@ -153,20 +153,36 @@ def has_startup_section(submission: Submission, path: str) -> bool:
     except OSError:
         return True
     wanted = STARTUP_SECTIONS[path.rsplit("/", 1)[-1]]
-    if path.endswith(".ini") or path.endswith(".cfg"):
+    if not path.endswith(".toml"):
         return any(line.strip().startswith("[") and line.strip()[1:].split("]")[0].strip() in wanted
                    for line in source_lines(text))
+    # A key with an escape (tool."\\u0070ytest") could be any key: it counts as one of them.
+    return any("\\" in key or section in key for key in toml_keys(text) for section in wanted)
+
+
+def toml_keys(text: str) -> List[str]:
+    """Every key of a TOML text as a dotted path with quotes and blanks dropped, from its table headers, dotted keys
+    and inline tables (one line each in TOML): [tool."pytest".ini_options], tool.pytest.ini_options.addopts = ...
+    and tool = {pytest = {...}} all give a path with 'tool.pytest'. Lines inside multi-line strings are skipped."""
+    keys, table, inside = [], "", None
     for line in source_lines(text):
-        # A TOML key, in a header or before '=', with quotes and blanks dropped: [tool."pytest".ini_options],
-        # tool.pytest.ini_options.addopts = ... and tool = {pytest = {...}} (an inline table is one line).
-        line = "".join(line.split()).replace('"', "").replace("'", "")
-        if line.startswith("#"):
+        if inside is not None:  # the quotes that close the multi-line string this line continues
+            inside = None if line.count(inside) % 2 else inside
             continue
-        key = line.split("]")[0] if line.startswith("[") else line.split("=", 1)[0]
-        if "\\" in key or any(section in key for section in wanted) or (
-                line.startswith("tool={") and any(section.split(".")[-1] in line for section in wanted)):
-            return True
-    return False
+        compact = "".join(line.split())
+        if not compact or compact.startswith("#"):
+            continue
+        inside = next((quotes for quotes in ('"""', "'''") if compact.count(quotes) % 2), None)
+        compact = compact.replace('"', "").replace("'", "")
+        if compact.startswith("["):
+            table = compact.lstrip("[").split("]")[0]
+            key = table
+        else:
+            name, _, value = compact.partition("=")
+            inline = value.replace("={", ".").replace("{", "") if value.startswith("{") else ""
+            key = ".".join(part for part in (table, name, inline) if part)
+        keys.append(key)
+    return keys
 
 
 def write_tree(files: Dict[str, bytes], root: str) -> None:
