@@ -45,7 +45,7 @@ from grading import style as style_check  # noqa: E402
 from grading.tasks import CODE_TASKS, TASKS, TASKS_BY_KEY  # noqa: E402
 from tools import handout, rebuild, sandbox as sandboxes, testrun, tutor_points  # noqa: E402
 from tools.report import findings as tutor_findings  # noqa: E402
-from tools.submission import find_root, read_submission, safe_text  # noqa: E402
+from tools.submission import locate, safe_text  # noqa: E402
 
 # The interpreter of the sandboxed runs, if not --python: the course promises Python 3.8 (see the README).
 PYTHON_VARIABLE = "EXERCISE3_PYTHON"
@@ -134,10 +134,8 @@ class Grader:
                   "feedback": None, "sources": {}}
         scratch = tempfile.mkdtemp(prefix="submission-", dir=self.workdir)
         try:
-            root, note = find_root(submission, self.handout)
-            if note:
-                result["notes"].append(note)
-            submitted = read_submission(root, self.wanted)
+            submitted = locate(submission, self.handout, self.wanted, parsing=PARSING)
+            result["notes"] += submitted.notes
             with PARSING:
                 built = rebuild.rebuild(self.handout, submitted)
             result["integrity"] = built.findings
