@@ -34,7 +34,7 @@ CHILD = "import sys; from grading.style import child; child(int(sys.argv[1]))"
 
 
 def read_source(path: str) -> str:
-    """A file's text as pycodestyle reads it from disk (bytes that are not UTF-8 replaced)."""
+    """A file's text for check(), read as UTF-8 (the course's encoding), bytes that are not UTF-8 replaced."""
     with open(path, encoding="utf-8", errors="replace") as file:
         return file.read()
 
