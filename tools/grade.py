@@ -6,8 +6,9 @@
     python tools/grade.py clones/*/ --csv grades.csv --report site --tutor-points filled.csv
 
 For each submission:
-  1. read: listed and read without following links, opening FIFOs or devices, or reading more than 1 MB of a file
-     (tools/submission.py); a submission one folder down (a zip of the folder) is read from that folder;
+  1. read: the handout's files by their paths, without following links, opening FIFOs or devices, or reading more
+     than 1 MB of a file (tools/submission.py), from the folder that holds the exercise: the submission's own, the
+     one folder inside it (a zip of the folder), the one with the most gaps filled of several, or a flat upload;
   2. rebuild: the graded tree is this repository's handout with only the student's gap bodies spliced in, each one
      a block of statements inside its own function (grading/gaps.splice), and their feedback.md. Nothing else of
      the submission runs; what differs elsewhere is an integrity finding for a tutor;
