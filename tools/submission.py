@@ -321,7 +321,10 @@ def filled_gaps(files: Dict[str, str]) -> int:
             bodies[task.file] = student_gaps(files[task.file], task.file)[0]
         if task.gap in bodies[task.file]:
             body, indent, _ = bodies[task.file][task.gap]
-            filled += not does_nothing(body, indent)
+            try:
+                filled += not does_nothing(body, indent)
+            except Exception:  # whatever the check trips over was written by the student: a filled gap
+                filled += 1
     return filled
 
 

@@ -176,7 +176,7 @@ def test_a_flat_upload_is_taken_by_the_files_names(tmp_path):
     assert sorted(read.files) == sorted(lib + [FEEDBACK_FILE, "run_xor_experiment.py"])
     assert filled_gaps(read.files) == len(CODE_TASKS) and read.findings == []
     # A file at the top that the handout has at its top stays what it is.
-    assert read.files["run_xor_experiment.py"] == HANDOUT["run_xor_experiment.py"].decode("utf-8")
+    assert read.files["run_xor_experiment.py"].encode("utf-8") == HANDOUT["run_xor_experiment.py"]
     assert sorted(read.present) == sorted(read.files)
     assert read.notes[0].startswith("the files were uploaded without their folders: {} at the top were taken as "
                                     "the handout's files of the same name".format(len(lib)))
