@@ -27,7 +27,7 @@ from typing import Dict, List
 
 import numpy as np
 
-from grading.stand_ins import Affine, FixedGradientLoss, MatMul, Square
+from grading.stand_ins import Affine, FixedGradientLoss, MatMul, Square, carries_the_gradient_check
 from grading.tasks import value_check
 
 
@@ -356,7 +356,7 @@ def check_gradients_check(rng) -> Dict[str, object]:
     except NotImplementedError:
         raise  # a gap that is not filled yet: the check fails with its message
     except Exception as error:  # what was raised is the output
-        ours = str(error).startswith("Gradient check of")
+        ours = carries_the_gradient_check(error)
         caught = type(error).__name__ + ("" if ours else " (not the gradient check's)")
     finally:
         Sigmoid.backward = right
@@ -367,9 +367,10 @@ def check_gradients_check(rng) -> Dict[str, object]:
 # ---------------------------------------------------------------- task 7: backward_pass
 
 def reset(model) -> None:
-    """Gradients to zero before a step, as the training loop does (zero_grad is another task's gap)."""
+    """Gradients to zero before a step, as the training loop does (zero_grad is another task's gap, not used here:
+    the stand-in's data are finite, so 0 * data is zeros of their shape and dtype)."""
     for param in model.parameters():
-        param.grad = np.zeros_like(param.data)
+        param.grad = 0 * param.data
 
 
 @value_check("backward_pass")

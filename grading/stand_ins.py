@@ -11,6 +11,20 @@ import numpy as np
 from lib.network_base import Module, Parameter
 
 
+def carries_the_gradient_check(error: BaseException) -> bool:
+    """Whether error is a RuntimeError that is, or carries, Module.check_gradients' error: in its message, or as
+    its cause or context (an honest check_gradients may wrap the check's error in a RuntimeError of its own)."""
+    if not isinstance(error, RuntimeError):
+        return False
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if "Gradient check of" in str(error):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
 class MatMul(Module):
     """out = x A for a fixed matrix A of shape (D, M). dL/dx = grad A^T.
 

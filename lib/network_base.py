@@ -118,6 +118,7 @@ class Module:
                                .format(self, what, relative_error, tolerance))
 
     def _reset_grads(self) -> None:
-        # Deliberately not lib.gradient_utilities.zero_grad: the check must work before that gap is filled.
+        # Deliberately not lib.gradient_utilities.zero_grad: the check must work before that gap is filled. The
+        # data are finite wherever the check goes on (it fails on NaN or inf), so 0 * data is zeros of their dtype.
         for param in self.parameters():
-            param.grad = np.zeros_like(param.data)
+            param.grad = 0 * param.data
