@@ -28,6 +28,7 @@ import csv
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -290,12 +291,13 @@ def points_of(result: dict, key: str):
     return "" if row.points is None else row.points
 
 
-def report_lines(result: dict, sandbox: sandboxes.Sandbox) -> List[str]:
-    """What a tutor and the student may both read: gaps not taken, integrity findings, notes, the sandbox."""
+def report_lines(result: dict, sandbox: sandboxes.Sandbox, staff: bool = False) -> List[str]:
+    """What a tutor and the student may both read: gaps not taken, integrity findings, notes; staff=True adds
+    the sandbox's notes, which say what a run could reach and so are never shown to students."""
     lines = ["Platform: " + result["platform"]] if result.get("platform") else []
     if sandbox.mode == "none":
         lines.append("Sandbox: " + sandbox.describe())
-    lines += ["Sandbox: " + safe_text(note) for note in sandbox.notes]
+    lines += ["Sandbox: " + safe_text(note) for note in sandbox.notes] if staff else []
     lines += ["Gap: " + safe_text(message) for message in result["policy"]]
     lines += ["Integrity: " + safe_text(finding) for finding in result["integrity"]]
     lines += ["Note: " + safe_text(note) for note in result["notes"]]
@@ -308,7 +310,7 @@ def report_text(result: dict, sandbox: sandboxes.Sandbox) -> List[str]:
         lines.append("score 0: " + safe_text(result["error"]))
     else:
         lines += points.format_table(result["rows"])
-    lines += [line[0].lower() + line[1:] for line in report_lines(result, sandbox)]
+    lines += [line[0].lower() + line[1:] for line in report_lines(result, sandbox, staff=True)]
     return lines + ["tutor: " + finding for finding in result.get("vectorisation", [])]  # never in results.json
 
 
@@ -330,13 +332,14 @@ def write_csv(results: List[dict], path: str, sandbox: sandboxes.Sandbox) -> Non
     keys = [task.key for task in TASKS]
     with open(path, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
-        writer.writerow(["name"] + keys + ["total", "integrity findings", "error"])
+        writer.writerow(["name"] + keys + ["total", "integrity findings", "error", "sandbox notes"])
         for result in results:
             # A gap not taken counts as a finding for a tutor (the terminal report and results.json name it);
             # without a sandbox, every row says so in its error column.
             error = result["error"] or ("graded without a sandbox" if sandbox.mode == "none" else "")
             writer.writerow([csv_cell(result["name"])] + [points_of(result, key) for key in keys] +
-                            [score(result), len(result["integrity"]) + len(result["policy"]), csv_cell(error)])
+                            [score(result), len(result["integrity"]) + len(result["policy"]), csv_cell(error),
+                             csv_cell("; ".join(sandbox.notes))])
 
 
 def summary(results: List[dict]) -> List[str]:
@@ -379,11 +382,16 @@ def main(argv=None) -> int:
         print("grade: cannot start: {}".format(error), file=sys.stderr)
         return 2
     print("grade: sandbox: {}; Python: {}".format(sandbox.describe(), args.python), file=sys.stderr)
+    # SIGTERM (a class run cancelled, Gradescope's timeout): every run is killed and reaped, nothing is written.
+    signal.signal(signal.SIGTERM, lambda number, frame: sandboxes.stop_all())
     try:
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
             results = list(pool.map(grader.grade, args.submissions))
     finally:
         grader.close()
+    if sandboxes.STOPPED.is_set():
+        print("grade: stopped by SIGTERM: every run was killed; no results written", file=sys.stderr)
+        return 128 + signal.SIGTERM
     # Every sandboxed process has ended by now (each run waits for its own); only now are results written.
     for result in results:
         if tutor is not None:
@@ -399,7 +407,8 @@ def main(argv=None) -> int:
     if args.csv:
         write_csv(results, args.csv, sandbox)
     if args.report:
-        site.write_site(args.report, results, sandbox.describe(), graded_without_sandbox=sandbox.mode == "none")
+        site.write_site(args.report, results, sandbox.describe(), graded_without_sandbox=sandbox.mode == "none",
+                        sandbox_notes=sandbox.notes)
         tutor_points.write_template(os.path.join(args.report, "tutor_points.csv"),
                                     [csv_cell(result["name"]) for result in results], tutor)
         print("grade: the class report is in {}".format(os.path.join(args.report, "index.html")), file=sys.stderr)

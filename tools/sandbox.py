@@ -33,6 +33,7 @@ prlimit in the process that then execs the tests (never in a preexec_fn, which c
 a thread), each clamped to the hard limit in force. The checks that choose() runs before grading (_probe) start a
 run as a test run would be started and try what a graded run must not be able to do.
 """
+import hashlib
 import json
 import os
 import re
@@ -73,6 +74,7 @@ DISK_POLL_SECONDS = 0.5
 # Files of the master repository that the probe tries to open: a sandbox that can is refused.
 PROBE_FILES = ("lib/network.py", "grading/tasks.py")
 UNSHARE = "unshare"
+PID_NAMESPACE = ["--pid", "--fork", "--kill-child"]
 TOOL_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 MB = 1024 * 1024
 # Filesystems the search for world-writable folders skips: kernel interfaces, and remote or FUSE mounts, which
@@ -437,6 +439,64 @@ def _candidate_ids() -> Iterator[int]:
         yield UID_BASE + secrets.randbelow(UID_COUNT)
 
 
+def _started(pid: int) -> str:
+    """The process's start time in clock ticks since boot (/proc/PID/stat's 22nd field; "" if it is gone): with
+    the pid, it names one process, never a later one that reuses the pid."""
+    try:
+        with open("/proc/{}/stat".format(pid), encoding="ascii", errors="replace") as file:
+            return file.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def _grader_alive(lock: str) -> bool:
+    """Whether the grader that wrote the lock file (its pid and start time) is still running."""
+    try:
+        with open(lock, encoding="ascii", errors="replace") as file:
+            fields = file.read().split()
+    except FileNotFoundError:
+        return False
+    if not fields or not fields[0].isdigit():
+        return True  # being written, or not ours: left alone
+    started = _started(int(fields[0]))
+    return bool(started) and (len(fields) < 2 or fields[1] == started)
+
+
+def reclaim_identities(writable: List[str]) -> List[int]:
+    """Free the uids of graders that were killed: a lock whose grader is gone is removed once nothing of its uid
+    is left (its processes killed, its files in the writable folders removed first). Returns the uids freed."""
+    freed = []
+    try:
+        names = os.listdir(_lock_folder())
+    except OSError:
+        return freed
+    for name in names:
+        lock = os.path.join(LOCK_DIR, name)
+        if not name.isdigit() or _grader_alive(lock):
+            continue
+        uid = int(name)
+        setpriv = [_tool("setpriv"), "--reuid={}".format(uid), "--regid={}".format(uid), "--clear-groups", "--"]
+        for _ in range(50):
+            if not processes_of(uid, zombies=False):
+                break
+            subprocess.run(setpriv + [_tool("kill"), "-9", "-1"], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+            time.sleep(0.02)
+        for path, _ in list(owned_entries(writable, uid)):
+            try:
+                remove(path)
+            except OSError:
+                pass
+        _remove_ipc_of(uid)
+        if not processes_of(uid, zombies=False) and next(owned_entries(writable, uid), None) is None:
+            try:
+                os.remove(lock)
+                freed.append(uid)
+            except FileNotFoundError:
+                pass
+    return freed
+
+
 def reserve_identity(writable: List[str]) -> Tuple[int, str]:
     """A uid (= gid) no process and no file in the writable folders belongs to, and its lock file: created with
     O_EXCL, so that no other grader draws it until the lock is removed."""
@@ -448,7 +508,7 @@ def reserve_identity(writable: List[str]) -> Tuple[int, str]:
         except FileExistsError:
             continue
         with os.fdopen(descriptor, "w") as file:
-            file.write("{}\n".format(os.getpid()))
+            file.write("{} {}\n".format(os.getpid(), _started(os.getpid())))
         if processes_of(uid) or next(owned_entries(writable, uid), None) is not None:
             os.remove(path)  # in use without a lock (by a grader of an earlier version, say): not this one
             continue
@@ -469,6 +529,9 @@ class Sandbox:
             raise ValueError("a sandbox's mode is bwrap, user or none, not {!r}".format(mode))
         self.mode = mode
         self.landlock = False  # the fallback's walls (try_user finds out whether this system allows them)
+        self.unshare_refusal = ""  # why the fallback has no network namespace, if it has none
+        # What the probe's search for copies of the reference found and how far it got (_walk).
+        self.walk = {"found": [], "files": 0, "bytes": 0, "seconds": 0.0, "complete": True}
         self.python = python_path(python)
         self.notes = list(notes or [])
         self.roots = list(roots) if roots is not None else []
@@ -487,7 +550,7 @@ class Sandbox:
         if self.mode == "bwrap":
             return "bubblewrap ({}), {}, Python {}".format(shutil.which("bwrap"), identity, self.python)
         if self.mode == "user":
-            return "no bubblewrap: {}, Python {}".format(identity, self.python)
+            return "the separate-identity fallback: {}, Python {}".format(identity, self.python)
         return "NO SANDBOX: the tests ran as the grader's own user (--no-sandbox)"
 
     @property
@@ -548,6 +611,19 @@ class Sandbox:
         return args
 
 
+# The runs not reaped yet, for stop_all; once it was called no run starts.
+_LIVE = set()  # type: set
+STOPPED = threading.Event()
+
+
+def stop_all() -> None:
+    """Kill the processes of every run not reaped yet and start no more (for the grader's SIGTERM handler: each
+    run is then reaped by the thread that started it, which frees its files and identity)."""
+    STOPPED.set()
+    for run in list(_LIVE):
+        run.stop()
+
+
 class Run:
     """One run of a command in a sandbox, with an identity of its own. Use Sandbox.start_run()."""
 
@@ -565,6 +641,9 @@ class Run:
         self._over = threading.Event()
         self._stop = threading.Event()
         self._watcher = None  # type: Optional[threading.Thread]
+        if STOPPED.is_set():
+            raise SandboxError("the grader is stopping: no new run")
+        _LIVE.add(self)
         os.makedirs(self.scratch, exist_ok=True)
         try:
             if sandbox.per_run_identity:
@@ -597,7 +676,7 @@ class Run:
     def _as_run(self) -> List[str]:
         """setpriv's command line to become this run's identity, with no groups and no way to gain privileges."""
         return [_tool("setpriv"), "--reuid={}".format(self.uid), "--regid={}".format(self.gid), "--clear-groups",
-                "--no-new-privs", "--"]
+                "--no-new-privs", "--pdeathsig=KILL", "--"]
 
     def walls(self, tree: str) -> List[str]:
         """The Landlock launcher's command line: read the system, the interpreter and the tree; write tmp."""
@@ -613,8 +692,8 @@ class Run:
         bubblewrap gets its options through a pipe (--args), so that the sandboxed code, which can read its
         parent's command line in /proc, sees only `bwrap --args N` and the command, no path of the grader's.
         """
-        if self._reaped:
-            raise SandboxError("this run was reaped: start a new one")
+        if self._reaped or STOPPED.is_set():
+            raise SandboxError("this run was reaped or the grader is stopping: no new process")
         if os.path.abspath(tree) not in self._shared:
             self.share(tree)
         sandbox = self.sandbox
@@ -699,6 +778,13 @@ class Run:
         subprocess.run(self._as_run() + [_tool("kill"), "-9", "-1"], stdin=subprocess.DEVNULL,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
 
+    def stop(self) -> None:
+        """SIGKILL to every process of the run (reap still cleans up after it)."""
+        for process in list(self._processes):
+            kill_group(process)
+        if self.sandbox.per_run_identity and self._lock:
+            self._kill_all()
+
     def reap(self, timeout: float = 10.0) -> None:
         """End the run: kill its processes, remove its files from every writable folder, give its tree and
         scratch back to the grader, and free its identity. Raises SandboxError if a process survives SIGKILL
@@ -706,6 +792,7 @@ class Run:
         if self._reaped:
             return
         self._reaped = True
+        _LIVE.discard(self)
         self._stop.set()
         if self._watcher is not None:
             self._watcher.join()
@@ -750,7 +837,12 @@ class Run:
                 sys.stderr.write("sandbox: uid {} stays reserved ({}): {}\n".format(
                     self.uid, self._lock, "; ".join(problems) or "processes or files of it are left"))
             else:
-                os.remove(self._lock)
+                try:
+                    os.remove(self._lock)
+                except FileNotFoundError:
+                    # Someone removed it meanwhile: the uid is free all the same, and the grade stands.
+                    sys.stderr.write("sandbox: the lock file {} of uid {} had vanished when its run was reaped\n"
+                                     .format(self._lock, self.uid))
         if survivors:
             raise SandboxError("processes of uid {} survive SIGKILL: {}".format(self.uid, survivors))
 
@@ -792,6 +884,138 @@ try:
 except OSError:
     pass
 """
+
+
+# The probe's search for copies of the reference: what a submission that looks for one could find. It runs as the
+# run's identity, behind the run's walls, and gets its keyed line hashes through a pipe (never the command line,
+# which other users may read in /proc); it prints JSON lines: {"found": path} and one {"files", "bytes",
+# "seconds", "complete"} at the end.
+WALK_PROGRAM = r"""
+import hashlib, json, os, stat, sys, time
+spec = json.load(os.fdopen(int(sys.argv[1])))
+key, skip, cap = bytes.fromhex(spec["key"]), set(spec["skip"]), spec["bytes_per_file"]
+lines = {line: gap for gap, hashes in spec["gaps"].items() for line in hashes}
+need = {gap: min(2, len(hashes)) for gap, hashes in spec["gaps"].items()}
+lengths = set(spec["lengths"])
+started, files, read, complete = time.time(), 0, 0, True
+pending = list(spec["roots"])
+while pending:
+    if time.time() - started > spec["seconds"] or files >= spec["files"]:
+        complete = False
+        break
+    try:
+        entries = list(os.scandir(pending.pop()))
+    except OSError:
+        continue
+    for entry in entries:
+        if entry.path in skip:
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            pending.append(entry.path)
+            continue
+        if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
+            continue
+        try:
+            descriptor = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        with os.fdopen(descriptor, "rb") as file:
+            data = file.read(4096)
+            if b"\0" not in data:  # a binary file holds no copy that Python could import or read as text
+                data += file.read(cap - len(data))
+        files, read = files + 1, read + len(data)
+        if b"\0" in data[:4096]:
+            continue
+        seen = {}
+        for line in data.split(b"\n"):
+            line = b"".join(line.split())
+            if len(line) in lengths:
+                gap = lines.get(hashlib.blake2b(line, key=key, digest_size=16).hexdigest())
+                if gap is not None:
+                    seen.setdefault(gap, set()).add(line)
+        if any(len(found) >= need[gap] for gap, found in seen.items()):
+            print(json.dumps({"found": entry.path}), flush=True)
+print(json.dumps({"files": files, "bytes": read, "seconds": round(time.time() - started, 1), "complete": complete}))
+"""
+WALK_SECONDS = 30
+WALLED_WALK = ("/usr/local", "/etc", "/opt", "/srv")
+WALK_FILES = 200000
+WALK_BYTES_PER_FILE = 256 * 1024
+# Reference lines shorter than this (without whitespace), such as `return out`, are in too many other files.
+DISTINCTIVE_CHARACTERS = 12
+
+
+def reference_lines(key: bytes) -> Tuple[Dict[str, List[str]], List[int]]:
+    """({gap: keyed hashes of its distinctive lines}, their lengths): the master's gap bodies, whitespace
+    removed, without comments, short lines and lines that also occur outside the gaps."""
+    from grading import gaps
+    from grading.tasks import CODE_TASKS
+    found, lengths = {}, set()
+    for task in CODE_TASKS:
+        with open(os.path.join(REPO, task.file), encoding="utf-8") as file:
+            text = file.read()
+        around = {"".join(line.split()) for line in gaps.without_gap_bodies(text, task.file).splitlines()}
+        body = {"".join(line.split()) for line in gaps.gap_bodies(text, task.file)[task.gap]
+                if not line.strip().startswith("#")}
+        lines = [line.encode("utf-8") for line in body if len(line) >= DISTINCTIVE_CHARACTERS and line not in around]
+        if lines:
+            found[task.gap] = sorted(hashlib.blake2b(line, key=key, digest_size=16).hexdigest() for line in lines)
+            lengths.update(len(line) for line in lines)
+    return found, sorted(lengths)
+
+
+def _walk(run: "Run", tree: str, limits, roots: List[str], skip: List[str]) -> dict:
+    """Search what the run can read below roots for a copy of the reference's gaps: {"found": [paths], "files",
+    "bytes", "seconds", "complete"}."""
+    key = secrets.token_bytes(32)
+    gap_lines, lengths = reference_lines(key)
+    spec = {"key": key.hex(), "gaps": gap_lines, "lengths": lengths, "skip": sorted(set(skip)), "roots": roots,
+            "seconds": WALK_SECONDS, "files": WALK_FILES, "bytes_per_file": WALK_BYTES_PER_FILE}
+    reader, writer = os.pipe()
+    try:
+        with tempfile.TemporaryFile() as output:
+            process = run.launch(tree, [run.sandbox.python, "-I", "-S", "-c", WALK_PROGRAM, str(reader)], limits,
+                                 output, pass_fds=(reader,))
+            os.close(reader)
+            reader = None
+            with os.fdopen(writer, "w") as pipe:
+                writer = None
+                json.dump(spec, pipe)
+            try:
+                process.wait(timeout=WALK_SECONDS + 60)
+            finally:
+                kill_group(process)
+                process.wait()
+            output.seek(0)
+            text = output.read().decode("utf-8", errors="replace")
+    finally:
+        for descriptor in (reader, writer):
+            if descriptor is not None:
+                os.close(descriptor)
+    walked = {"found": [], "files": 0, "bytes": 0, "seconds": 0.0, "complete": False}
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("found"), str):
+            walked["found"].append(record["found"])
+        elif isinstance(record, dict) and "complete" in record:
+            walked.update({name: record[name] for name in ("files", "bytes", "seconds", "complete")})
+    return walked
+
+
+def to_close(path: str) -> str:
+    """The folder to close to others for a readable copy at path: the clone it is in (the nearest folder above
+    it with a .git), else the folder that holds it."""
+    for folder in reversed(_ancestors(path)[1:]):
+        if os.path.lexists(os.path.join(folder, ".git")):
+            return folder
+    return os.path.dirname(path)
 
 
 def _first_file(folder: str) -> List[str]:
@@ -855,6 +1079,13 @@ def _probe(sandbox: Sandbox, limits, private=(), want_numpy: bool = False) -> Tu
         reached["network"] = ["127.0.0.1"] if "network reachable" in text.splitlines() else []
         reached["numpy"] = ["numpy"] if "numpy imported" in text.splitlines() else []
         reached["prefix"] = [line[len("prefix: "):] for line in text.splitlines() if line.startswith("prefix: ")]
+        if process.returncode == 0:
+            # Behind walls (bubblewrap's mounts, Landlock) a run sees the system's folders, where only root puts
+            # files; of those, only the ones an administrator fills by hand are searched.
+            walled = sandbox.mode == "bwrap" or sandbox.landlock
+            sandbox.walk = _walk(run, tree, limits, list(WALLED_WALK if walled else ("/",)),
+                                 [base, TREE_INSIDE, "/proc", "/sys", "/dev"] + sandbox.roots)
+            reached["copies"] = sandbox.walk["found"]
         return process.returncode, text, reached
     finally:
         server.close()
@@ -886,6 +1117,12 @@ def _check(sandbox: Sandbox, limits, private, info: dict) -> Sandbox:
         raise SandboxError("a run can open {} of the master repository: make it private first (chmod -R go-rwx "
                            "{}, as tools/gradescope/run_autograder does)".format(
                                ", ".join(reached["repository"]), REPO))
+    if reached.get("copies"):
+        closing = sorted({to_close(path) for path in reached["copies"]})
+        raise SandboxError("a run can read a copy of the reference solution: {}; make it private first ({})".format(
+            ", ".join(reached["copies"][:10]) + (" and {} more".format(len(reached["copies"]) - 10)
+                                                 if len(reached["copies"]) > 10 else ""),
+            "; ".join("chmod o-rwx " + folder for folder in closing)))
     if reached["private"]:
         raise SandboxError("a run can read the submissions {}: make them private first (chmod -R go-rwx ...)"
                            .format(", ".join(reached["private"])))
@@ -896,11 +1133,24 @@ def _check(sandbox: Sandbox, limits, private, info: dict) -> Sandbox:
     if reached["classmate"]:
         raise SandboxError("a run can open another run's private file {}: do ACLs or capabilities let every user "
                            "read?".format(reached["classmate"][0]))
-    if reached["network"]:
-        if mode != "user":
-            raise SandboxError("a run under {} reached the grader's port on 127.0.0.1".format(mode))
-        if not any("network is not isolated" in note for note in sandbox.notes):
-            sandbox.notes.append("the network is not isolated: a run reached the grader's port on 127.0.0.1")
+    if reached["network"] and mode != "user":
+        raise SandboxError("a run under {} reached the grader's port on 127.0.0.1".format(mode))
+    walk = sandbox.walk
+    searched = "a search as a run found no copy of the reference in the {} files it could read ({:.0f} s{})".format(
+        walk["files"], walk["seconds"], "" if walk["complete"] else
+        ", stopped by its budget of {} s or {} files: folders not searched may hold one".format(
+            WALK_SECONDS, WALK_FILES))
+    if mode == "user" and not sandbox.landlock:
+        sandbox.notes.append("files outside the tree are not hidden from the runs (this system refuses Landlock): a "
+                             "run can read what every user may read; " + searched)
+    elif not walk["complete"]:
+        sandbox.notes.append(searched)
+    if mode == "user" and "--net" not in sandbox.unshare:
+        refused = "no network namespace (this system refuses `unshare --net`: {})".format(sandbox.unshare_refusal)
+        sandbox.notes.append("the network is not isolated: {}, and a run reached the grader's port on 127.0.0.1"
+                             .format(refused) if reached["network"] else
+                             "{}, but Landlock blocks TCP connect and bind: a run could not reach the grader's port "
+                             "on 127.0.0.1 (UDP is not blocked)".format(refused))
     return sandbox
 
 
@@ -933,6 +1183,7 @@ def try_bwrap(limits, user: str = DEFAULT_USER, private=(), python: Optional[str
     info, roots = _interpreter_here(python, private)
     if _is_root():
         _tool("kill")  # reap's kill-all, outside the sandbox
+        reclaim_identities([])  # a killed grader's bubblewrap runs died with it (--die-with-parent): free its uids
     for name in ("prlimit", "setpriv") if _is_root() else ("prlimit",):
         if not _inside(_tool(name), "/usr") and not _inside(_tool(name), "/bin"):
             raise SandboxError("{} is outside /usr and /bin, which are all the sandbox holds".format(_tool(name)))
@@ -945,6 +1196,8 @@ def try_user(limits, user: str = DEFAULT_USER, private=(), python: Optional[str]
         raise SandboxError("the separate-user fallback needs root, to run the tests as other users")
     for name in ("prlimit", "setpriv", "kill", "find"):
         _tool(name)
+    writable = writable_folders()
+    reclaim_identities(writable)
     python = python_path(python)
     info, roots = _interpreter_here(python, private)
     closed = closed_to_others(python, roots)
@@ -955,9 +1208,13 @@ def try_user(limits, user: str = DEFAULT_USER, private=(), python: Optional[str]
     _, notes = limit_options(limits, EXTRA_PROCESSES)
     unshare = []  # type: List[str]
     refusal = ""
-    for options in (["--net", "--ipc"], ["--net"]):
+    # A PID namespace whose first process dies with unshare, and unshare with the grader (--pdeathsig): a grader
+    # killed with SIGKILL takes every process of its runs along, forked children included.
+    dies_with_grader = [_tool("setpriv"), "--pdeathsig=KILL", "--"]
+    for options in (["--net", "--ipc"] + PID_NAMESPACE, ["--net"] + PID_NAMESPACE, ["--net", "--ipc"], ["--net"],
+                    PID_NAMESPACE):
         try:
-            command = [_tool(UNSHARE)] + options
+            command = dies_with_grader + [_tool(UNSHARE)] + options
             done = subprocess.run(command + ["--", _tool("true")], stdin=subprocess.DEVNULL,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
         except (SandboxError, OSError, subprocess.SubprocessError) as error:
@@ -968,15 +1225,10 @@ def try_user(limits, user: str = DEFAULT_USER, private=(), python: Optional[str]
             break
         refusal = " ".join(done.stdout.decode("utf-8", errors="replace").split())[-200:] or "exit code {}".format(
             done.returncode)
-    if not unshare:
-        notes.append("the network is not isolated: this system refuses `unshare --net` ({})".format(refusal))
-    sandbox = Sandbox("user", python, notes, roots=roots, writable=writable_folders(), unshare=unshare)
+    sandbox = Sandbox("user", python, notes, roots=roots, writable=writable, unshare=unshare)
+    sandbox.unshare_refusal = "" if "--net" in unshare else refusal
     # EXERCISE3_NO_LANDLOCK=1 tests what holds beneath the walls, as on a system that refuses them.
     sandbox.landlock = not os.environ.get(NO_LANDLOCK) and _landlock_works(sandbox, limits)
-    if not sandbox.landlock:
-        sandbox.notes.append("files outside the tree are not hidden from the runs (this system refuses Landlock): a "
-                             "copy of the reference solution that others may read, anywhere on this machine, would "
-                             "be readable by the students' code")
     return _check(sandbox, limits, private, info)
 
 
@@ -1026,8 +1278,13 @@ def choose(requested: str, limits, user: str = DEFAULT_USER, private=(), python:
     for mode, attempt in (("bwrap", try_bwrap), ("user", try_user)):
         if requested in ("auto", mode):
             try:
-                return attempt(limits, user, private, python)
+                chosen = attempt(limits, user, private, python)
             except (SandboxError, OSError, subprocess.SubprocessError) as error:
-                reasons.append("{}: {}".format(mode, error))
+                reasons.append((mode, str(error)))
+                continue
+            if reasons:  # bubblewrap was asked for first
+                chosen.notes.insert(0, "bubblewrap is installed but cannot run here: {}".format(
+                    reasons[0][1].splitlines()[0]) if shutil.which("bwrap") else "bubblewrap is not installed")
+            return chosen
     raise SandboxError("no sandbox can run here ({}); grading without one needs --no-sandbox".format(
-        "; ".join(reasons)))
+        "; ".join("{}: {}".format(mode, reason) for mode, reason in reasons)))

@@ -23,7 +23,7 @@ import statistics
 import textwrap
 import unicodedata
 from collections import Counter, OrderedDict
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import jinja2
 from markupsafe import Markup
@@ -351,8 +351,10 @@ def inline(name: str) -> dict:
     return {"text": Markup(text), "hash": "'sha256-{}'".format(digest)}
 
 
-def write_site(directory: str, results: List[dict], sandbox: str, graded_without_sandbox: bool = False) -> None:
-    """Write the class report for these grading results (tools/grade.py's, tutor points merged or not)."""
+def write_site(directory: str, results: List[dict], sandbox: str, graded_without_sandbox: bool = False,
+               sandbox_notes: Sequence[str] = ()) -> None:
+    """Write the class report for these grading results (tools/grade.py's, tutor points merged or not);
+    sandbox_notes, what held in the sandbox, go on the tutor pages only."""
     env = environment()
     style, script = inline("report.css"), inline("sort.js")
     with_tutor = any("tutor" in result for result in results)
@@ -388,7 +390,7 @@ def write_site(directory: str, results: List[dict], sandbox: str, graded_without
         student = env.get_template("student.html").render(student=student_view, **common)
         write(os.path.join(directory, "students", page), student)
         write(os.path.join(directory, "tutor", page), env.get_template("tutor.html").render(
-            view=view, gaps=gap_views(result, reference, max_line_length), notes=notes,
+            view=view, gaps=gap_views(result, reference, max_line_length), notes=notes, sandbox_notes=sandbox_notes,
             findings=[finding_context(text, result, handout_cut) for text in result["policy"] + result["integrity"]],
             **common))
 
