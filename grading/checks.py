@@ -27,7 +27,7 @@ from typing import Dict, List
 
 import numpy as np
 
-from grading.stand_ins import Affine, FixedGradientLoss, MatMul, Square, carries_the_gradient_check
+from grading.stand_ins import Affine, FixedGradientLoss, MatMul, NoBackward, Square, carries_the_gradient_check
 from grading.tasks import value_check
 
 
@@ -54,6 +54,7 @@ def zero_grad_check(rng) -> Dict[str, object]:
     other_not_finite[[0, 3]] = np.nan, -np.inf
     cases = [
         ("parameter 1 (float64, shape (3, 4))", rng.normal(size=(3, 4)), rng.normal(size=(3, 4))),
+        ("parameter 1b (its grad is zero already)", rng.normal(size=(2, 2)), np.zeros((2, 2))),
         ("parameter 2 (float64, shape (3, 4), like parameter 1)", rng.normal(size=(3, 4)), rng.normal(size=(3, 4))),
         ("parameter 3 (float32, its old grad float64)", rng.normal(size=(2, 5)).astype(np.float32),
          rng.normal(size=(2, 5))),
@@ -65,12 +66,32 @@ def zero_grad_check(rng) -> Dict[str, object]:
         ("parameter 8 (its data holds NaN and inf)", not_finite, rng.normal(size=(2, 4))),
         ("parameter 9 (no entries, shape (0, 3))", np.zeros((0, 3)), np.zeros((0, 3))),
     ]
-    params = [Parameter(data, grad, "p{}".format(index)) for index, (_, data, grad) in enumerate(cases)]
+    # Named as a network's parameters are, W and b over and over.
+    params = [Parameter(data, grad, "Wb"[index % 2]) for index, (_, data, grad) in enumerate(cases)]
     added = [rng.normal(size=param.data.shape).astype(param.data.dtype) for param in params]
+    data = [param.data for param in params]
+    for param in params:
+        param.state_dict["momentum_buffer"] = rng.normal(size=param.data.shape)
+        param.note = "kept"  # what other code keeps on a parameter
+    velocities = [param.state_dict["momentum_buffer"].copy() for param in params]
 
     zero_grad(param for param in params)  # any iterable of parameters, here a generator: it can be read once
 
     out = {}
+    # zero_grad changes nothing but .grad.
+    for (label, _, _), param, before, velocity in zip(cases, params, data, velocities):
+        out[label + ": .data is the same array"] = param.data is before
+        out[label + ": .name"] = param.name
+        out[label + ": .note (an attribute of other code)"] = getattr(param, "note", None)
+        buffer = param.state_dict.get("momentum_buffer") if isinstance(param.state_dict, dict) else None
+        out[label + ": .state_dict['momentum_buffer'] (unchanged)"] = frozen(buffer)
+    given = [Parameter(np.ones(2), np.ones(2), "W"), Parameter(np.ones(3), np.ones(3), "b")]
+    listed = list(given)
+    zero_grad(listed)
+    out["a list of parameters given to zero_grad holds the same parameters after it"] = len(listed) == 2 and all(
+        got is param for got, param in zip(listed, given))
+    for param in given:
+        out["a list of parameters given to zero_grad: {}.grad".format(param.name)] = frozen(param.grad)
     for (label, _, _), param in zip(cases, params):
         out[label + ": .grad"] = frozen(param.grad)
     for (label, _, _), param in zip(cases, params):
@@ -136,9 +157,13 @@ def relu_backward_check(rng) -> Dict[str, object]:
     relu = ReLU()
     first_z, first_grad = cases[1][1], cases[1][2]
     relu(first_z)
-    relu.backward(first_grad.copy())
+    first = relu.backward(first_grad.copy())
+    first_values = frozen(first)
     relu(second_z)
     out["z of shape (5, 6), a second forward with other z: dL/dz"] = frozen(relu.backward(second_grad))
+    # The caller keeps the first result: a later call must not change it (an array kept on self and reused).
+    out["z of shape (5, 6): the first call's dL/dz after a second call"] = frozen(first)
+    out["z of shape (5, 6): the first call's dL/dz as it was returned"] = first_values
     return out
 
 
@@ -293,6 +318,21 @@ def sequential_backward_check(rng) -> Dict[str, object]:
     out["a Sequential of one module: s.grad"] = frozen(single.s.grad)
     empty_grad = rng.normal(size=(2, 3))
     out["a Sequential of no modules: the returned dL/dx"] = frozen(Sequential().backward(empty_grad.copy()))
+
+    # A module without a backward pass: its NotImplementedError reaches the caller, and no module before it runs.
+    calls = []
+    chain = Sequential(Affine(rng.normal(size=3), rng.normal(size=3), "first Affine", calls), NoBackward(),
+                       Affine(rng.normal(size=3), rng.normal(size=3), "last Affine", calls))
+    chain(rng.normal(size=(2, 3)))
+    try:
+        chain.backward(rng.normal(size=(2, 3)))
+        raised = "nothing was raised"
+    except NotImplementedError as error:
+        if "has no backward()" not in str(error):
+            raise  # a gap that is not filled yet: the check fails with its message
+        raised = "NotImplementedError"
+    out["a chain with a module without backward(): what backward raised"] = raised
+    out["a chain with a module without backward(): the backward calls"] = list(calls)
     return out
 
 

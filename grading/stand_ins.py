@@ -25,6 +25,16 @@ def carries_the_gradient_check(error: BaseException) -> bool:
     return False
 
 
+class NoBackward(Module):
+    """out = x, a module whose backward() is Module's: it raises NotImplementedError, which must reach the caller."""
+
+    def __repr__(self) -> str:
+        return "NoBackward"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+
 class MatMul(Module):
     """out = x A for a fixed matrix A of shape (D, M). dL/dx = grad A^T.
 

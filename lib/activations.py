@@ -48,6 +48,7 @@ class ReLU(Module):
         # Return dL/dz: the incoming gradient where z > 0 (that is, where h > 0), zero elsewhere.
         # Follow Sigmoid.backward. One vectorised line, no Python loop.
         # Change neither grad nor h in place: the caller may still use grad, and the next layer keeps h.
+        # Return a new array each call: the caller may keep the result of an earlier call.
         return grad * (h > 0)
         # END TODO ##################
 

@@ -15,6 +15,7 @@ def zero_grad(params: Iterable[Parameter]) -> None:
     """
     # START TODO ################
     # For every parameter, replace its .grad by an array of zeros with the shape and dtype of its .data.
+    # Change nothing else: not .data, .name or .state_dict, nor the parameters or the iterable you are given.
     for param in params:
         param.grad = np.zeros_like(param.data)
     # END TODO ##################

@@ -100,6 +100,7 @@ class Sequential(Module):
         # Send the gradient backwards through the modules, last module first: each module's backward()
         # returns the gradient for the module before it. Python's reversed() reverses a list.
         # Leave self.modules in its order: the next forward() goes through it first to last.
+        # Call every module itself (not a copy), and let an error of its backward() reach your caller.
         for module in reversed(self.modules):
             grad = module.backward(grad)
         return grad

@@ -4,6 +4,7 @@ The first line of every failure names the quantity, what was expected and what c
 what the points table shows; the lines after it give the arrays, the inputs to redo the computation by hand,
 and, where the result has the signature of a common mistake, a hint.
 """
+from fractions import Fraction
 from itertools import zip_longest
 from typing import Callable, Dict, Iterable, Optional, Tuple
 
@@ -127,9 +128,25 @@ def check_array(what: str, got, expected, rtol: float = 1e-6, atol: float = 1e-9
         first = "{} has wrong values in {} of {} entries; the largest difference is{}: expected {:.6g}, got {:.6g}" \
             .format(what, int(np.sum(wrong)), got.size, at, float(expected[worst]) + 0.0, float(got[worst]) + 0.0)
         lines = [first, side_by_side(expected, got), inputs_text(inputs)]
-        hint = matching_hint(got, hints, expected)
+        hint = matching_hint(got, hints, expected) or factor_hint(got, expected)
         lines.append("hint: " + hint if hint else "")
         fail("\n".join(line for line in lines if line))
+
+
+def factor_hint(got: np.ndarray, expected: np.ndarray) -> Optional[str]:
+    """'your result is the expected one times 1/2' when got is one constant times expected, else None: what the
+    factor is, without a guess at where it came from."""
+    nonzero = expected != 0
+    if not np.any(nonzero) or not np.all(np.isfinite(got)) or not np.all(np.isfinite(expected)) or \
+            np.any(got[~nonzero] != 0):
+        return None
+    factor = float(np.median(got[nonzero] / expected[nonzero]))
+    if factor in (0.0, 1.0) or not np.allclose(got, factor * expected, rtol=1e-6, atol=1e-12):
+        return None
+    fraction = Fraction(factor).limit_denominator(1000)
+    shown = "{} ({:.6g})".format(fraction, factor) if abs(float(fraction) - factor) <= 1e-9 * abs(factor) and \
+        fraction.denominator != 1 else "{:.6g}".format(factor)
+    return "your result is the expected one times {}: a factor is off".format(shown)
 
 
 def scale_hints(expected, factors: Dict[str, float]) -> list:

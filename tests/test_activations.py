@@ -64,6 +64,21 @@ def test_relu_backward_small_numbers():
 
 
 @pytest.mark.relu_backward
+def test_relu_backward_keeps_an_earlier_result():
+    # A network keeps each module's dL/dz while it goes on: a later call must not change an earlier result.
+    relu = ReLU()
+    first_z, first_grad = np.array([[1.0, -2.0], [3.0, 4.0]]), np.array([[5.0, 6.0], [7.0, 8.0]])
+    relu(first_z)
+    first = relu.backward(first_grad)
+    relu(np.array([[-1.0, 2.0], [-3.0, -4.0]]))
+    relu.backward(np.array([[9.0, 10.0], [11.0, 12.0]]))
+    check_array("ReLU.backward: the first call's dL/dz after a second forward and backward", first,
+                [[5.0, 0.0], [7.0, 8.0]], inputs={"first z": first_z, "first grad": first_grad},
+                hints=[([[0.0, 10.0], [0.0, 0.0]], "the first result changed into the second: return a new array "
+                                                   "each call, not one kept on self")])
+
+
+@pytest.mark.relu_backward
 @pytest.mark.parametrize("shape", [(6,), (3, 4), (2, 3, 4), (1, 2, 2, 3), (1, 5), (0, 4)],
                          ids=lambda shape: "shape {}".format(shape))
 def test_relu_backward_works_for_any_shape(shape):

@@ -104,6 +104,39 @@ def test_zero_grad_random_shapes(seed):
         check_array("zero_grad: {}.data (must not change)".format(param.name), param.data, data)
 
 
+@pytest.mark.zero_grad
+def test_zero_grad_changes_nothing_but_grad():
+    # Two Linear(2, 3) layers' parameters, as model.parameters() gives them: names and shapes repeat (W, b, W, b),
+    # the first grad is zero already, and an optimizer keeps its velocity in state_dict. Every grad is reset;
+    # nothing else changes.
+    rng = np.random.default_rng(3)
+    shapes = [(3, 2), (3,), (3, 2), (3,)]
+    params = [Parameter(rng.normal(size=shape), rng.normal(size=shape), name) for shape, name in zip(shapes, "WbWb")]
+    params[0].grad = np.zeros(shapes[0])
+    for param in params:
+        param.state_dict["momentum_buffer"] = np.ones(param.data.shape)
+        param.note = "kept"  # what other code keeps on a parameter
+    given = list(params)
+    data = [param.data for param in params]
+    zero_grad(given)
+    if any(got is not param for got, param in zip(given, params)) or len(given) != len(params):
+        fail("zero_grad changed the list it was given: it holds {}, expected the same 4 parameters {}".format(
+            given, params))
+    for index, (param, before) in enumerate(zip(params, data)):
+        kind = ", its grad already zero" if index == 0 else ", a second {} of that shape".format(
+            param.name) if index > 1 else ""
+        what = "zero_grad: parameter {} of 4 ({}, shape {}{})".format(index + 1, param.name, param.data.shape, kind)
+        check_array(what + ": .grad", param.grad, np.zeros(shapes[index]))
+        if param.data is not before:
+            fail("{}: .data is another array than before zero_grad, expected the same array (zero_grad changes "
+                 "nothing but .grad)".format(what))
+        check_array(what + ": .state_dict['momentum_buffer'] (must not change)",
+                    param.state_dict.get("momentum_buffer"), np.ones(shapes[index]))
+        if getattr(param, "note", None) != "kept":
+            fail("{}: the attribute .note is {!r}, expected 'kept' (zero_grad changes nothing but .grad)".format(
+                what, getattr(param, "note", None)))
+
+
 # ---------------------------------------------------------------- check_gradients (task 6)
 
 def _shapes_of(model) -> list:
@@ -245,15 +278,18 @@ def test_check_gradients_catches_a_wrong_gradient(monkeypatch, seed):
 
     check_gradients(np.random.default_rng(seed))  # correct gradients pass
     monkeypatch.setattr(Sigmoid, "backward", backward)
+    other = None
     try:
         check_gradients(np.random.default_rng(seed))
     except RuntimeError as error:
         if not carries_the_gradient_check(error):
             raise
         return
-    except Exception as error:
-        fail("check_gradients raised {} ({}) although the network's Sigmoid.backward was wrong: a RuntimeError was "
-             "expected, the gradient check's, or one that carries it".format(type(error).__name__, error))
+    except Exception as error:  # reported below, outside this block, so that the first line is ours
+        other = type(error).__name__
+    if other is not None:
+        fail("check_gradients raised {} for a network whose Sigmoid.backward was wrong, expected a RuntimeError: "
+             "the gradient check's, or one that carries it".format(other))
     fail("check_gradients returned although the network's Sigmoid.backward was wrong (here without its factor "
          "(1 - h)): it should let the RuntimeError of the gradient check reach its caller")
 

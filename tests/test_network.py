@@ -6,7 +6,7 @@ import pytest
 
 from lib.activations import Sigmoid
 from lib.network import Linear, Sequential
-from grading.stand_ins import Affine, MatMul, Square
+from grading.stand_ins import Affine, MatMul, NoBackward, Square
 from tests.helpers import NO_RETURN, check_array, fail, numerical_gradient
 
 
@@ -245,6 +245,31 @@ def check_modules_unchanged(model, modules, listed):
 
 
 @pytest.mark.sequential_backward
+def test_sequential_backward_lets_a_modules_error_reach_the_caller():
+    # A module without a backward pass cannot be skipped: the gradients before it would be wrong.
+    calls = []
+    model = Sequential(MatMul([[1.0, 0.0], [0.0, 1.0]], "first", calls), NoBackward(),
+                       MatMul([[0.0, 1.0], [1.0, 0.0]], "last", calls))
+    model(np.array([[1.0, 2.0]]))
+    raised = None
+    try:
+        model.backward(np.array([[1.0, 3.0]]))
+    except NotImplementedError as error:
+        if "has no backward()" not in str(error):
+            raise
+        raised = error
+    if raised is None:
+        fail("Sequential.backward returned although NoBackward.backward() raised NotImplementedError, expected that "
+             "error to reach the caller (backward() was called in the order {})".format(calls))
+    if not calls:
+        fail("Sequential.backward called backward() of copies of the modules, not of the modules in self.modules "
+             "(none of theirs was called, expected ['last'] before NoBackward raised NotImplementedError)")
+    if calls != ["last"]:
+        fail("Sequential.backward called backward() of the modules in the order {}, expected ['last'] before "
+             "NoBackward raised NotImplementedError".format(calls))
+
+
+@pytest.mark.sequential_backward
 def test_sequential_backward_small_numbers_in_reverse_order():
     calls = []
     first = MatMul([[1.0, 2.0], [0.0, 1.0]], "first", calls)
@@ -253,6 +278,10 @@ def test_sequential_backward_small_numbers_in_reverse_order():
     listed = model.modules
     model(np.array([[1.0, 1.0]]))
     got = model.backward(np.array([[1.0, 3.0]]))
+    if not calls and isinstance(got, np.ndarray) and got.shape == (1, 2) and np.allclose(got, [[5.0, 1.0]]):
+        fail("Sequential.backward returned the right dL/dx without calling backward() of the modules in "
+             "self.modules (none was called, expected the order ['second', 'first']): it called backward() of "
+             "copies of them, so the modules' own parameters would get no gradient")
     if calls != ["second", "first"]:
         fail("Sequential.backward called backward() of the modules in the order {}, expected {}{}".format(
             calls, ["second", "first"], "\nhint: go through the modules last first: reversed(self.modules)"

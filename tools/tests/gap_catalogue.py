@@ -109,6 +109,63 @@ WRONG = {
             for param in params:
                 param.grad = np.zeros_like(param.data, dtype=float)
             """),
+        ("clears the optimizer's state too", """
+            for param in params:
+                param.grad = np.zeros_like(param.data)
+                param.state_dict = {}
+            """),
+        ("clears the momentum buffer in place", """
+            for param in params:
+                param.grad = np.zeros_like(param.data)
+                param.state_dict.clear()
+            """),
+        ("a fresh copy of the data", """
+            for param in params:
+                param.data = param.data.copy()
+                param.grad = np.zeros_like(param.data)
+            """),
+        ("resets an attribute of other code", """
+            for param in params:
+                param.grad = np.zeros_like(param.data)
+                param.__dict__.pop("note", None)
+            """),
+        ("replaces the parameters in the list it is given", """
+            from lib.network_base import Parameter
+            if isinstance(params, list):
+                for index, param in enumerate(params):
+                    params[index] = Parameter(param.data, np.zeros_like(param.data), param.name)
+            else:
+                for param in params:
+                    param.grad = np.zeros_like(param.data)
+            """),
+        ("skips a name it has seen", """
+            seen = set()
+            for param in params:
+                if param.name in seen:
+                    continue
+                seen.add(param.name)
+                param.grad = np.zeros_like(param.data)
+            """),
+        ("skips a parameter whose name and shape it has seen", """
+            seen = {}
+            for param in params:
+                if seen.get(param.name) == param.data.shape:
+                    continue
+                seen[param.name] = param.data.shape
+                param.grad = np.zeros_like(param.data)
+            """),
+        ("stops at an already-zero gradient (break for continue)", """
+            for param in params:
+                if param.grad is not None and param.grad.shape == param.data.shape and not param.grad.any():
+                    break
+                param.grad = np.zeros_like(param.data)
+            """),
+        ("stops at the first zero gradient, with a return", """
+            for param in params:
+                if isinstance(param.grad, np.ndarray) and param.grad.size and np.all(param.grad == 0):
+                    return
+                param.grad = np.zeros_like(param.data)
+            """),
     ],
     "relu_backward": [
         ("forgets the mask", "return grad"),
@@ -141,6 +198,24 @@ WRONG = {
             return grad * (h > 0)
             """),
         ("a flat result", "return (grad * (h > 0)).ravel()"),
+        ("one buffer on self for every call", """
+            if getattr(self, "buffer", None) is None or self.buffer.shape != grad.shape:
+                self.buffer = np.empty_like(grad)
+            np.multiply(grad, h > 0, out=self.buffer)
+            return self.buffer
+            """),
+        ("a buffer on self, filled in place", """
+            if not hasattr(self, "out") or self.out.shape != h.shape:
+                self.out = np.zeros_like(grad)
+            self.out[...] = grad * (h > 0)
+            return self.out
+            """),
+        ("a cached mask multiplied into a kept array", """
+            if getattr(self, "result", None) is None or self.result.shape != grad.shape:
+                self.result = np.zeros(grad.shape, dtype=np.result_type(grad, h))
+            self.result[:] = np.where(h > 0, grad, 0)
+            return self.result
+            """),
     ],
     "linear_backward": [
         ("overwrites instead of adding", """
@@ -242,6 +317,7 @@ WRONG = {
     "cross_entropy_backward": [
         ("no mean", "return probabilities - targets"),
         ("divides by the number of classes", "return (probabilities - targets) / probabilities.shape[1]"),
+        ("divides by the length of the cached tuple", "return (probabilities - targets) / len(self.input_cache)"),
         ("changes the cached probabilities", """
             probabilities -= targets
             return probabilities / len(probabilities)
@@ -331,6 +407,28 @@ WRONG = {
                 grad = module.backward(grad)
             return result
             """),
+        ("skips a module that raises NotImplementedError", """
+            for module in reversed(self.modules):
+                try:
+                    grad = module.backward(grad)
+                except NotImplementedError:
+                    continue
+            return grad
+            """),
+        ("passes over a module without backward()", """
+            for module in self.modules[::-1]:
+                try:
+                    grad = module.backward(grad)
+                except NotImplementedError as error:
+                    print("skipping", module, error)
+            return grad
+            """),
+        ("backward() of deep copies of the modules", """
+            import copy
+            for module in reversed(copy.deepcopy(self.modules)):
+                grad = module.backward(grad)
+            return grad
+            """),
     ],
     "check_gradients": [
         ("no rng for the layers", """
@@ -404,6 +502,13 @@ WRONG = {
             model = Sequential(Linear(10, 30, rng=rng), Sigmoid(), Linear(30, 10, rng=rng))
             model.check_gradients((x,), 0.5)
             model.check_gradients((x,), 0.5)
+            """),
+        ("re-raises the check's error as a ValueError", """
+            model = Sequential(Linear(10, 30, rng=rng), Sigmoid(), Linear(30, 10, rng=rng))
+            try:
+                model.check_gradients((x,))
+            except RuntimeError as error:
+                raise ValueError(str(error)) from error
             """),
     ],
     "backward_pass": [
@@ -756,6 +861,28 @@ CORRECT = {
             if hasattr(model, "check_gradients"):
                 model.check_gradients((x,))
             print("gradient check passed", file=sys.stderr)
+            """),
+        ("wraps the check's error in a RuntimeError of its own, with the cause", """
+            model = Sequential(Linear(10, 30, rng=rng), Sigmoid(), Linear(30, 10, rng=rng))
+            try:
+                model.check_gradients((x,))
+            except RuntimeError as error:
+                raise RuntimeError("check_gradients: the sheet's network failed: {}".format(error)) from error
+            """),
+        ("wraps the check's error without repeating its message", """
+            model = Sequential(Linear(10, 30, rng=rng), Sigmoid(), Linear(30, 10, rng=rng))
+            try:
+                model.check_gradients((x,))
+            except RuntimeError as error:
+                raise RuntimeError("the network of the sheet failed its gradient check") from error
+            """),
+        ("a RuntimeError raised inside the handler (the check's error is its context)", """
+            model = Sequential(Linear(10, 30, rng=rng), Sigmoid(), Linear(30, 10, rng=rng))
+            try:
+                model.check_gradients((x,))
+            except RuntimeError:
+                print("the gradient check failed")
+                raise RuntimeError("check_gradients failed, see the error above")
             """),
     ],
     "backward_pass": [

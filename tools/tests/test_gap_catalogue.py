@@ -83,11 +83,16 @@ WRONG_KINDS = [("linear_backward", "np.squeeze("), ("cross_entropy_backward", "n
                ("zero_grad", "np.zeros_like(param.grad)"), ("zero_grad", "param.grad * 0"),
                ("zero_grad", "0 * param.data"), ("linear_backward", "reshape(len(grad), -1)"),
                ("backward_pass", 'state_dict.get("velocity"'), ("backward_pass", "0.9 ** step"),
-               ("backward_pass", "np.clip(lr * param.grad"), ("backward_pass", "astype(np.float64)")]
+               ("backward_pass", "np.clip(lr * param.grad"), ("backward_pass", "astype(np.float64)"),
+               ("zero_grad", "param.state_dict = {}"), ("zero_grad", "param.data = param.data.copy()"),
+               ("zero_grad", "params[index] = Parameter("), ("zero_grad", "param.name in seen"),
+               ("zero_grad", "break"), ("relu_backward", "out=self.buffer"),
+               ("sequential_backward", "except NotImplementedError:"), ("sequential_backward", "copy.deepcopy(")]
 CORRECT_KINDS = [(None, "type("), (None, ".format("), (None, "hasattr("), (None, ": np.ndarray ="),
                  (None, "nonlocal"), (None, "np.testing.assert_equal"), ("relu_backward", "self.mask ="),
                  (None, "import sys"), (None, "file=sys.stderr"), (None, "**"), (None, "__,"), (None, "np.ma."),
-                 (None, "from lib."), (None, "np.einsum"), (None, "astype(np.float64)")]
+                 (None, "from lib."), (None, "np.einsum"), (None, "astype(np.float64)"),
+                 ("check_gradients", ") from error")]
 
 
 @pytest.mark.parametrize("catalogue, kinds", [(WRONG, WRONG_KINDS), (CORRECT, CORRECT_KINDS)], ids=["wrong", "correct"])
