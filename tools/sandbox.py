@@ -65,7 +65,6 @@ LOCK_DIR = "/run/exercise3-sandbox"
 RESERVE_ATTEMPTS = 100
 # Processes and threads a run may start (pytest needs one; BLAS threads are off); per run, as its uid is its own.
 EXTRA_PROCESSES = 64
-CPU_GRACE_SECONDS = 5
 # The run's files in total: bubblewrap's /tmp is a tmpfs of this size; in the fallback, a watcher stops the run.
 DISK_CAP_MB = 256
 FILES_CAP = 20000
@@ -74,7 +73,6 @@ DISK_POLL_SECONDS = 0.5
 # Files of the master repository that the probe tries to open: a sandbox that can is refused.
 PROBE_FILES = ("lib/network.py", "grading/tasks.py")
 UNSHARE = "unshare"
-PID_NAMESPACE = ["--pid", "--fork", "--kill-child"]
 TOOL_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 MB = 1024 * 1024
 # Filesystems the search for world-writable folders skips: kernel interfaces, and remote or FUSE mounts, which
@@ -262,8 +260,8 @@ def closed_to_others(python: str, roots: List[str]) -> List[str]:
 def limit_options(limits, processes: int) -> Tuple[List[str], List[str]]:
     """prlimit's options for the run's limits, each clamped to the hard limit in force (a process may not raise
     its hard limits, and a grader started under `ulimit -v` must still run); and a note for every clamped one."""
-    wanted = [("cpu", "CPU time", "RLIMIT_CPU", limits.cpu_seconds, limits.cpu_seconds + CPU_GRACE_SECONDS, "s"),
-              ("as", "address space", "RLIMIT_AS", limits.memory_mb * MB, limits.memory_mb * MB, "MB"),
+    # No CPU-time limit: the grader's watchdog and run limit (tools/testrun.py) end a run on the wall clock.
+    wanted = [("as", "address space", "RLIMIT_AS", limits.memory_mb * MB, limits.memory_mb * MB, "MB"),
               ("fsize", "file size", "RLIMIT_FSIZE", limits.file_mb * MB, limits.file_mb * MB, "MB"),
               ("nproc", "number of processes", "RLIMIT_NPROC", processes, processes, ""),
               ("core", "core file size", "RLIMIT_CORE", 0, 0, "MB")]
@@ -675,6 +673,8 @@ class Run:
 
     def _as_run(self) -> List[str]:
         """setpriv's command line to become this run's identity, with no groups and no way to gain privileges."""
+        # --pdeathsig: the run's first process dies with the grader, even one killed with SIGKILL (the processes
+        # it forks do not inherit it: the next grader kills those when it reclaims the uid).
         return [_tool("setpriv"), "--reuid={}".format(self.uid), "--regid={}".format(self.gid), "--clear-groups",
                 "--no-new-privs", "--pdeathsig=KILL", "--"]
 
@@ -899,10 +899,7 @@ need = {gap: min(2, len(hashes)) for gap, hashes in spec["gaps"].items()}
 lengths = set(spec["lengths"])
 started, files, read, complete = time.time(), 0, 0, True
 pending = list(spec["roots"])
-while pending:
-    if time.time() - started > spec["seconds"] or files >= spec["files"]:
-        complete = False
-        break
+while pending and complete:
     try:
         entries = list(os.scandir(pending.pop()))
     except OSError:
@@ -919,6 +916,9 @@ while pending:
             continue
         if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
             continue
+        if time.time() - started > spec["seconds"] or files >= spec["files"]:
+            complete = False
+            break
         try:
             descriptor = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
@@ -942,6 +942,9 @@ while pending:
 print(json.dumps({"files": files, "bytes": read, "seconds": round(time.time() - started, 1), "complete": complete}))
 """
 WALK_SECONDS = 30
+# Where the search starts: without walls, everywhere; behind them, the system folders that an administrator fills
+# by hand (the rest are the packages').
+FULL_WALK = ("/",)
 WALLED_WALK = ("/usr/local", "/etc", "/opt", "/srv")
 WALK_FILES = 200000
 WALK_BYTES_PER_FILE = 256 * 1024
@@ -1083,7 +1086,7 @@ def _probe(sandbox: Sandbox, limits, private=(), want_numpy: bool = False) -> Tu
             # Behind walls (bubblewrap's mounts, Landlock) a run sees the system's folders, where only root puts
             # files; of those, only the ones an administrator fills by hand are searched.
             walled = sandbox.mode == "bwrap" or sandbox.landlock
-            sandbox.walk = _walk(run, tree, limits, list(WALLED_WALK if walled else ("/",)),
+            sandbox.walk = _walk(run, tree, limits, list(WALLED_WALK if walled else FULL_WALK),
                                  [base, TREE_INSIDE, "/proc", "/sys", "/dev"] + sandbox.roots)
             reached["copies"] = sandbox.walk["found"]
         return process.returncode, text, reached
@@ -1208,13 +1211,9 @@ def try_user(limits, user: str = DEFAULT_USER, private=(), python: Optional[str]
     _, notes = limit_options(limits, EXTRA_PROCESSES)
     unshare = []  # type: List[str]
     refusal = ""
-    # A PID namespace whose first process dies with unshare, and unshare with the grader (--pdeathsig): a grader
-    # killed with SIGKILL takes every process of its runs along, forked children included.
-    dies_with_grader = [_tool("setpriv"), "--pdeathsig=KILL", "--"]
-    for options in (["--net", "--ipc"] + PID_NAMESPACE, ["--net"] + PID_NAMESPACE, ["--net", "--ipc"], ["--net"],
-                    PID_NAMESPACE):
+    for options in (["--net", "--ipc"], ["--net"]):
         try:
-            command = dies_with_grader + [_tool(UNSHARE)] + options
+            command = [_tool(UNSHARE)] + options
             done = subprocess.run(command + ["--", _tool("true")], stdin=subprocess.DEVNULL,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
         except (SandboxError, OSError, subprocess.SubprocessError) as error:

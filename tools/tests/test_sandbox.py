@@ -717,3 +717,160 @@ def test_the_fallbacks_walls(place, monkeypatch):
         assert "could tmp" in output, output
     finally:
         shutil.rmtree(copy, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- 7. a copy of the reference elsewhere
+
+def readable_copy(prefix: str) -> str:
+    """The master's gap files, renamed and concatenated, in a folder that every user may read: a copy of the
+    reference where an attacker would search for one. Returns its file's path."""
+    root = tempfile.mkdtemp(prefix=prefix)
+    folder = os.path.join(root, "elsewhere")
+    os.makedirs(folder)
+    target = os.path.join(folder, "notes.txt")
+    with open(target, "w", encoding="utf-8") as copy:
+        for name in sorted(glob.glob(os.path.join(REPO, "lib", "*.py"))):
+            with open(name, encoding="utf-8") as file:
+                copy.write(file.read().replace("    ", "\t"))  # re-indented, too
+    with open(os.path.join(root, "unrelated.txt"), "w", encoding="utf-8") as file:
+        file.write("nothing of the reference\n")
+    for path, mode in ((root, 0o755), (folder, 0o755), (target, 0o644), (os.path.join(root, "unrelated.txt"), 0o644)):
+        os.chmod(path, mode)
+    return target
+
+
+def test_a_readable_copy_of_the_reference_anywhere_is_refused(sandbox, place, monkeypatch):
+    target = readable_copy("xyz-other-")
+    folder = os.path.dirname(target)
+    try:
+        if sandbox.mode == "bwrap":
+            # bubblewrap shows the run nothing of /tmp: the copy is out of its sight, and grading goes on.
+            chosen = pick("bwrap")
+            assert chosen.walk["complete"] and target not in chosen.walk["found"], chosen.walk
+            return
+        with pytest.raises(sandboxes.SandboxError) as refused:
+            sandboxes.choose("user", LIMITS, python=sandbox.python)
+        assert target in str(refused.value) and "chmod o-rwx " + folder in str(refused.value), refused.value
+        submission = os.path.join(place, "student")
+        shutil.copytree(os.path.join(REPO, "lib"), os.path.join(submission, "lib"))
+        done = subprocess.run([sys.executable, os.path.join(REPO, "tools", "grade.py"), "--sandbox", "user",
+                               "--python", sandbox.python, submission], cwd=REPO, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=170)
+        error = done.stderr.decode("utf-8", errors="replace")
+        assert done.returncode == 2 and target in error and "chmod o-rwx " + folder in error, error
+        os.chmod(folder, 0o700)
+        try:  # other copies on this machine may still be readable: this one is not found any more
+            sandboxes.choose("user", LIMITS, python=sandbox.python)
+        except sandboxes.SandboxError as error:
+            assert target not in str(error)
+        monkeypatch.setattr(sandboxes, "FULL_WALK", (os.path.dirname(folder), REPO))
+        chosen = sandboxes.choose("user", LIMITS, python=sandbox.python)
+        assert chosen.walk["complete"] and chosen.walk["files"] > 0 and not chosen.walk["found"], chosen.walk
+        assert [note for note in chosen.notes if "found no copy of the reference" in note], chosen.notes
+    finally:
+        shutil.rmtree(os.path.dirname(folder), ignore_errors=True)
+
+
+def test_the_search_reads_within_its_budget(sandbox, monkeypatch):
+    monkeypatch.setattr(sandboxes, "WALK_FILES", 10)
+    monkeypatch.setattr(sandboxes, "FULL_WALK", ("/usr",))
+    monkeypatch.setattr(sandboxes, "WALLED_WALK", ("/usr",))
+    chosen = pick()
+    assert not chosen.walk["complete"] and chosen.walk["files"] <= 10, chosen.walk
+    assert [note for note in chosen.notes if "stopped by its budget" in note], chosen.notes
+
+
+# ---------------------------------------------------------------- 8. a grader killed mid-run
+
+def sleeping_submission(place) -> str:
+    """A handout whose relu_backward gap forks a child, and both sleep."""
+    from grading.gaps import fill_gaps
+    from tools import handout
+    from tools.tests.gap_catalogue import indented
+    files = handout.build_handout(cut=True)
+    task = next(task for task in sandboxes_tasks() if task.key == "relu_backward")
+    body = indented(task.key, "import os, time\nif os.fork() == 0:\n    time.sleep(600)\ntime.sleep(600)\n"
+                              "return grad")
+    files[task.file] = fill_gaps(files[task.file].decode("utf-8"), {task.gap: body}).encode("utf-8")
+    target = os.path.join(place, "sleeper")
+    handout.write_files(files, target)
+    return target
+
+
+def sandboxes_tasks():
+    from grading.tasks import CODE_TASKS
+    return CODE_TASKS
+
+
+def locks_of(pid: int) -> dict:
+    """{uid: lock path} of the locks that the grader with this pid holds."""
+    found = {}
+    for path in glob.glob(os.path.join(sandboxes.LOCK_DIR, "*")):
+        try:
+            with open(path, encoding="ascii") as file:
+                fields = file.read().split()
+        except OSError:
+            continue
+        if fields and fields[0] == str(pid):
+            found[int(os.path.basename(path))] = path
+    return found
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_no_process_of_a_killed_graders_runs_survives_and_its_uids_are_reclaimed(sandbox, place, how):
+    if not sandbox.per_run_identity:
+        pytest.skip("runs have identities of their own only as root")
+    import signal
+    submission = sleeping_submission(place)
+    grader = subprocess.Popen([sys.executable, os.path.join(REPO, "tools", "grade.py"), "--sandbox", sandbox.mode,
+                               "--python", sandbox.python, "--timeout", "100", submission], cwd=REPO,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline, sleeping = time.time() + 150, {}
+        while time.time() < deadline and not sleeping:
+            sleeping = {uid: lock for uid, lock in locks_of(grader.pid).items()
+                        if len(sandboxes.processes_of(uid, zombies=False)) >= 2}
+            time.sleep(0.2)
+        assert sleeping, "the gap and its child never slept"
+        uids = set(sleeping) | set(locks_of(grader.pid))
+        grader.send_signal(getattr(signal, how))
+        returncode = grader.wait(timeout=60)
+        assert returncode == (128 + signal.SIGTERM if how == "SIGTERM" else -signal.SIGKILL), returncode
+
+        def survivors():
+            deadline = time.time() + 5
+            while time.time() < deadline and any(sandboxes.processes_of(uid, zombies=False) for uid in uids):
+                time.sleep(0.1)
+            return [uid for uid in uids if sandboxes.processes_of(uid, zombies=False)]
+
+        if how == "SIGTERM":
+            assert not survivors(), "the grader killed its runs"
+            assert not locks_of(grader.pid), "the grader reaped its runs before it ended"
+            return
+        if sandbox.mode == "bwrap":
+            assert not survivors(), "the PID namespace ended with the grader (--die-with-parent)"
+        else:  # the gap's process died with the grader (--pdeathsig); the child it forked is the next grader's
+            assert all(len(sandboxes.processes_of(uid, zombies=False)) <= 1 for uid in uids), "pdeathsig"
+        assert locks_of(grader.pid), "a grader killed with SIGKILL leaves its locks"
+        # The next grader to start reclaims them (the dead one's pid and start time name no running process).
+        subprocess.run([sys.executable, "-c", "import sys, collections\nsys.path.insert(0, sys.argv[1])\n"
+                        "from tools import sandbox\nLimits = collections.namedtuple('Limits', "
+                        "'per_test_seconds run_seconds cpu_seconds memory_mb file_mb')\n"
+                        "sandbox.choose(sys.argv[2], Limits(20, 60, 60, 4096, 64), python=sys.argv[3])",
+                        REPO, sandbox.mode, sandbox.python], cwd=REPO, check=True, timeout=170)
+        assert not locks_of(grader.pid), "the next grader reclaimed the dead one's uids"
+        assert not survivors(), "and killed what was left of their runs"
+    finally:
+        if grader.poll() is None:
+            grader.kill()
+            grader.wait()
+
+
+def test_a_vanished_lock_costs_no_grade(sandbox, place, capfd):
+    trial = Trial(sandbox, place, "run")
+    if trial.run._lock:
+        os.remove(trial.run._lock)
+    trial.start("print('ran')")
+    assert trial.finish() == (0, ["ran"])
+    if trial.run._lock:
+        assert "had vanished" in capfd.readouterr().err
