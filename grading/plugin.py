@@ -5,12 +5,20 @@
     python -m pytest --points-json results.json    # also write the points in Gradescope's results.json format
     python -m pytest --points-markdown FILE        # also append the table in Markdown to FILE
 
+runtests.sh and runtests.bat set POINTS_STATUS_FILE: the plugin writes the test that is running to it, then "table"
+once the points table is printed, so that the scripts can tell a run that a gap ended (os._exit, a crash) from one
+that finished, whatever pytest's exit code.
+
 The table is a self-check: the grade of record comes from the instructor's grader, which runs these tests
-on a fresh copy of them.
+on a fresh copy of them, keeps their time limits itself and computes the points in its own process.
+
+What a test prints is cut after PRINT_LIMIT characters (and the whole run's after RUN_PRINT_LIMIT), so that a gap
+that prints on every call still leaves a failure report and a points table that fit on a screen.
 """
 import importlib
 import json
 import os
+import sys
 import traceback
 
 import pytest
@@ -20,6 +28,11 @@ from grading.tasks import CODE_TASKS
 
 # The exercise's root folder, where lib/ and feedback.md are.
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The file runtests.sh and runtests.bat read after the run (see the module's docstring).
+STATUS_VARIABLE = "POINTS_STATUS_FILE"
+# Characters one test may print (each of stdout and stderr), and the whole run.
+PRINT_LIMIT = 10000
+RUN_PRINT_LIMIT = 200000
 
 
 def pytest_addoption(parser):
@@ -40,12 +53,7 @@ def pytest_configure(config):
     # One marker per code task: `python -m pytest -m relu_backward` runs the tests of task 2.
     for task in CODE_TASKS:
         config.addinivalue_line("markers", "{}: graded tests of task {}, {}".format(task.key, task.number, task.title))
-    recorder = PointsRecorder(config)
-    config.pluginmanager.register(recorder, "exercise3-points")
-    if config.pluginmanager.hasplugin("timeout") or config.pluginmanager.hasplugin("pytest_timeout"):
-        from grading.thread_timeout import LastResort, ThreadTimeout
-        config.pluginmanager.register(ThreadTimeout(recorder.before_exit), "exercise3-thread-timeout")
-        config.pluginmanager.register(LastResort(recorder.before_exit), "exercise3-timeout-last-resort")
+    config.pluginmanager.register(PointsRecorder(config), "exercise3-points")
 
 
 def gap_functions() -> dict:
@@ -64,7 +72,9 @@ def gap_functions() -> dict:
 
 def stop_running(function, test: str) -> None:
     """Make `function` raise at once from now on, saying why (its code object is replaced, so that every name
-    bound to the function, in every module, gets the stand-in)."""
+    bound to the function, in every module, gets the stand-in). Not a time limit: pytest-timeout is the students'
+    runs' limit, and the grader keeps its own; this only keeps one endless loop from costing every test that
+    calls the gap."""
     message = "{} ran past its time limit in {} and is not run again in this test run".format(
         function.__qualname__, test)
     namespace = {}
@@ -76,6 +86,25 @@ def stop_running(function, test: str) -> None:
         pass  # a function with a closure: it keeps its code, and its further tests pay the time limit
 
 
+class BoundedStream:
+    """A test's sys.stdout or sys.stderr that passes on the first `limit` characters written and counts the rest."""
+
+    def __init__(self, stream, limit: int):
+        self.stream, self.limit, self.cut = stream, limit, 0
+
+    def write(self, text):
+        text = str(text)
+        kept = text[:max(self.limit, 0)]
+        self.limit -= len(kept)
+        self.cut += len(text) - len(kept)
+        if kept:
+            self.stream.write(kept)
+        return len(text)
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
 class PointsRecorder:
     def __init__(self, config):
         self.config = config
@@ -84,12 +113,20 @@ class PointsRecorder:
         self.outcomes = {}  # node id -> {"outcome": ..., "message": ...}
         self.failed_tasks = set()
         self.timed_out = {}  # task key -> the test of it that timed out
+        self.printed = 0  # characters the tests printed so far (RUN_PRINT_LIMIT)
+        self.status = os.environ.get(STATUS_VARIABLE)
+        self.write_status("started")
         path = config.getoption("points_log")
         # Unbuffered and appending: a line is on disk as soon as it is written, even if the process dies next.
         self.log_fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600) if path else None
         if config.getoption("points_log_fd") is not None:
             # The sandbox has no writable file for a log: the grader opened one and passed its descriptor down.
             self.log_fd = config.getoption("points_log_fd")
+
+    def write_status(self, text: str) -> None:
+        if self.status:
+            with open(self.status, "w", encoding="utf-8") as file:
+                file.write(text + "\n")
 
     def log(self, **event):
         if self.log_fd is not None:
@@ -131,7 +168,27 @@ class PointsRecorder:
             pytest.skip("an earlier test of this task failed, so the task earns no points")
 
     def pytest_runtest_logstart(self, nodeid, location):
+        self.write_status("running " + nodeid)
         self.log(event="start", nodeid=nodeid)
+
+    @pytest.hookimpl(hookwrapper=True, trylast=True)
+    def pytest_runtest_call(self, item):
+        """What the test prints, cut at PRINT_LIMIT characters (and the run's at RUN_PRINT_LIMIT). Last, so that
+        it wraps the streams that pytest's capture put in place for the call."""
+        limit = min(PRINT_LIMIT, max(RUN_PRINT_LIMIT - self.printed, 0))
+        streams = (sys.stdout, sys.stderr)
+        sys.stdout, sys.stderr = (BoundedStream(stream, limit) for stream in streams)
+        try:
+            yield
+        finally:
+            bounded = (sys.stdout, sys.stderr)
+            sys.stdout, sys.stderr = streams
+            for stream, wrapper in zip(streams, bounded):
+                if isinstance(wrapper, BoundedStream):
+                    self.printed += limit - max(wrapper.limit, 0)
+                    if wrapper.cut:
+                        stream.write("\n[... {} more characters that this test printed were cut]\n".format(
+                            wrapper.cut))
 
     def pytest_runtest_logreport(self, report):
         previous = self.outcomes.get(report.nodeid)
@@ -165,18 +222,9 @@ class PointsRecorder:
         style = points.code_style_row(ROOT, points.filled_gaps(ROOT))
         return points.all_rows(code_rows, style, points.feedback_row(ROOT))
 
-    def before_exit(self, item):
-        """The run is about to be ended from a timer thread (a test that its timeout could not stop): the test
-        fails, and the points table is printed as it stands."""
-        self.outcomes[item.nodeid] = {"outcome": "failed", "message": "Timeout: the test could not be stopped",
-                                      "headline": "Timeout: the test could not be stopped; the run was ended"}
-        self.log(event="result", nodeid=item.nodeid, **self.outcomes[item.nodeid])
-        reporter = self.config.pluginmanager.getplugin("terminalreporter")
-        if reporter is not None:
-            self.pytest_terminal_summary(reporter)
-            reporter.write_line("The run was ended: a test ran past its time limit and could not be stopped.")
-
     def pytest_terminal_summary(self, terminalreporter):
+        if self.config.getoption("points_grader"):
+            return  # the grader computes the points in its own process, from the log
         rows = self.rows()
         terminalreporter.section("points of exercise 3 (a self-check; grading/tasks.py lists the tasks)")
         if self.expected:
@@ -192,6 +240,7 @@ class PointsRecorder:
         if results:
             with open(results, "w", encoding="utf-8") as file:
                 json.dump(points.gradescope_results(rows, output="A self-check run of the tests."), file, indent=2)
+        self.write_status("table")
 
     def pytest_sessionfinish(self, session, exitstatus):
         self.log(event="finish", exitstatus=int(exitstatus))

@@ -71,6 +71,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--csv", metavar="FILE", help="write one row per submission: name, each task, total")
     parser.add_argument("--timeout", type=float, default=testrun.DEFAULT_LIMITS.per_test_seconds,
                         help="seconds one test may take (default: setup.cfg's, %(default)s)")
+    parser.add_argument("--run-limit", type=float, default=testrun.DEFAULT_LIMITS.run_seconds,
+                        help="seconds all the test runs of one submission may take together (default: %(default)s)")
     parser.add_argument("--memory-mb", type=int, default=testrun.DEFAULT_LIMITS.memory_mb,
                         help="address space of a test process in MB (default: %(default)s)")
     parser.add_argument("--python", default=os.environ.get(PYTHON_VARIABLE) or sys.executable,
@@ -372,7 +374,8 @@ def main(argv=None) -> int:
             print("grade: --report needs Jinja2 and matplotlib (pip install -r requirements-dev.txt): {}".format(
                 error), file=sys.stderr)
             return 2
-    limits = testrun.DEFAULT_LIMITS._replace(per_test_seconds=args.timeout, memory_mb=args.memory_mb)
+    limits = testrun.DEFAULT_LIMITS._replace(per_test_seconds=args.timeout, run_seconds=args.run_limit,
+                                             memory_mb=args.memory_mb)
     try:
         sandbox = sandboxes.choose("none" if args.no_sandbox else args.sandbox, limits, args.sandbox_user,
                                    private=[path for path in args.submissions if os.path.isdir(path)],

@@ -1,7 +1,10 @@
-"""An endless loop in one gap, as a student meets it: it costs about one test's time limit, with pytest-timeout's
-signal method (Linux, macOS) and with its thread method (the only one on Windows), the run goes on, and the points
-table is printed. A loop that swallows the timeout ends the run, with the points table (the grader then runs the
-remaining tests in a new process)."""
+"""An endless loop in one gap, as a student meets it in their own run, where pytest-timeout is the per-test limit:
+- with its signal method (Linux, macOS) the loop costs about one test's time limit, the run goes on and the points
+  table is printed;
+- with its thread method (the only one on Windows) pytest-timeout ends the run, and runtests says so in one line
+  that names the test.
+(The grader keeps its own limits, outside the student's process: tools/tests/test_watchdog.py.)"""
+import os
 import subprocess
 import sys
 import time
@@ -13,11 +16,7 @@ from tools import handout
 LIMIT = 3
 pytestmark = pytest.mark.timeout(300)
 
-LOOPS = {
-    "loop": "        while True:\n            pass",
-    "swallowing": "        while True:\n            try:\n                while True:\n                    pass\n"
-                  "            except BaseException:\n                pass",
-}
+LOOPS = {"loop": "        while True:\n            pass"}
 
 
 def handout_with(tmp_path, body, path="lib/activations.py", gap="ReLU.backward"):
@@ -39,10 +38,9 @@ def run(root, method):
     return done, time.time() - started
 
 
-@pytest.mark.parametrize("method", ["signal", "thread"])
-def test_an_endless_loop_costs_one_time_limit_and_the_points_table_prints(tmp_path, method):
-    done, seconds = run(handout_with(tmp_path, LOOPS["loop"]), method)
-    print("{}: {:.1f} s".format(method, seconds))
+def test_an_endless_loop_costs_one_time_limit_and_the_points_table_prints(tmp_path):
+    done, seconds = run(handout_with(tmp_path, LOOPS["loop"]), "signal")
+    print("signal: {:.1f} s".format(seconds))
     assert "points of exercise 3" in done.stdout, done.stdout
     relu = next(line for line in done.stdout.splitlines() if line.strip().startswith("2  ReLU.backward"))
     assert "Timeout" in relu and "not run after that" in relu, relu
@@ -52,13 +50,18 @@ def test_an_endless_loop_costs_one_time_limit_and_the_points_table_prints(tmp_pa
     assert seconds < LIMIT + 30, seconds
 
 
-@pytest.mark.parametrize("method", ["signal", "thread"])
-def test_a_loop_that_swallows_the_timeout_ends_the_run_with_the_points_table(tmp_path, method):
-    done, seconds = run(handout_with(tmp_path, LOOPS["swallowing"]), method)
-    print("swallowing, {}: {:.1f} s".format(method, seconds))
-    assert "points of exercise 3" in done.stdout, done.stdout
-    assert "The run was ended: a test ran past its time limit and could not be stopped." in done.stdout
-    assert seconds < LIMIT + 30, seconds
+def test_with_the_thread_method_runtests_names_the_test_the_run_ended_in(tmp_path):
+    root = handout_with(tmp_path, LOOPS["loop"])
+    started = time.time()
+    done = subprocess.run(["bash", "runtests.sh", "-q", "-p", "no:cacheprovider", "--timeout", str(LIMIT),
+                           "--timeout-method", "thread"], cwd=str(root), env=dict(os.environ, PYTHON=sys.executable),
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=240)
+    print("thread: {:.1f} s".format(time.time() - started))
+    last = done.stdout.rstrip().splitlines()[-1]
+    assert done.returncode == 1, done.stdout
+    assert last.startswith("runtests: FAILED: the test run ended during tests/test_activations.py::test_relu"), last
+    assert last.endswith("before it printed the points table (os._exit, a crash, or a time-out that ended Python)")
+    assert time.time() - started < LIMIT + 60
 
 
 def test_a_looping_gap_that_many_tests_call_costs_one_time_limit(tmp_path):

@@ -27,6 +27,7 @@ pytestmark = [
 # Each stand-in notes its name, the folder it was started in and its arguments as cmd.exe passed them.
 STAND_IN = r"""@echo off
 >>"%~dp0calls.txt" echo [%~n0] [%CD%] %*
+for %%A in (%*) do if "%%~A"=="pytest" if defined FAKE_STATUS >"%POINTS_STATUS_FILE%" echo %FAKE_STATUS%
 for %%A in (%*) do if "%%~A"=="pytest" exit /b %FAKE_PYTEST_EXIT%
 for %%A in (%*) do if "%%~A"=="pycodestyle" exit /b %FAKE_STYLE_EXIT%
 exit /b 0
@@ -40,7 +41,9 @@ exit /b 9009
 SH_STAND_IN = """#!/bin/sh
 for argument in "$@"; do
     case "$argument" in
-        pytest) exit "$FAKE_PYTEST_EXIT" ;;
+        pytest)
+            if [ -n "$FAKE_STATUS" ]; then printf '%s\n' "$FAKE_STATUS" > "$POINTS_STATUS_FILE"; fi
+            exit "$FAKE_PYTEST_EXIT" ;;
         pycodestyle) exit "$FAKE_STYLE_EXIT" ;;
     esac
 done
@@ -49,6 +52,7 @@ DRIVER = r"""@echo off
 set "PATH={path};%SystemRoot%\system32;%SystemRoot%"
 set FAKE_PYTEST_EXIT={pytest}
 set FAKE_STYLE_EXIT={style}
+set "FAKE_STATUS={status}"
 set "PYTHON={python}"
 "{repo}\runtests.bat" {arguments}
 """
@@ -110,10 +114,11 @@ class Wine:
             done.stdout, done.stderr = stdout.read(), stderr.read()
         return done
 
-    def runtests(self, path=(), pytest_exit=0, style_exit=0, python="", arguments=BAT_ARGUMENTS):
-        """Runs runtests.bat from a driver that sets PATH (the stand-ins named) and the exit codes."""
+    def runtests(self, path=(), pytest_exit=0, style_exit=0, python="", arguments=BAT_ARGUMENTS, status=""):
+        """Runs runtests.bat from a driver that sets PATH (the stand-ins named), the exit codes and what the
+        stand-in pytest writes to the points plugin's status file (nothing, as a real pytest without the plugin)."""
         return self.cmd(DRIVER.format(path=";".join(windows(self.folders[key]) for key in path),
-                                      pytest=pytest_exit, style=style_exit, python=python,
+                                      pytest=pytest_exit, style=style_exit, python=python, status=status,
                                       repo=windows(self.repo), arguments=arguments))
 
     def calls(self, key) -> list:
@@ -244,3 +249,29 @@ def test_the_caller_keeps_its_folder_and_variables(wine):
     assert output[-2] == "runtests: FAILED (pytest exit 1, pycodestyle exit 1)", (output, result.stderr)
     assert output[-1] == "after: [{}] [the caller's] [] [the caller's] [] []".format(windows(wine.elsewhere))
     assert [folder for folder, _ in wine.calls("python")] == [windows(wine.repo)] * 3
+
+
+ENDED = ("runtests: FAILED: the test run ended{} before it printed the points table (os._exit, a crash, or a time-out "
+         "that ended Python)")
+
+
+@pytest.mark.parametrize("status, pytest_exit, last", [
+    ("table", 0, "runtests: all passed"),
+    ("table", 1, "runtests: FAILED (pytest exit 1, pycodestyle exit 0)"),
+    ("running tests/test_activations.py::test_relu_backward[float32 1x3]", 0,
+     ENDED.format(" during tests/test_activations.py::test_relu_backward[float32 1x3]")),
+    ("started", 0, ENDED.format("")),
+], ids=["the table printed", "the table printed, tests failed", "ended during a test (os._exit(0))",
+        "ended before any test"])
+def test_a_run_that_ended_without_its_points_table_fails_with_one_line(wine, status, pytest_exit, last):
+    result = wine.runtests(pytest_exit=pytest_exit, python=windows(wine.folders["PYTHON"] / "python.bat"),
+                           status=status)
+    sh = subprocess.run(["bash", str(wine.repo / "runtests.sh")] + SH_ARGUMENTS, stdin=subprocess.DEVNULL,
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, env=dict(
+                            os.environ, PYTHON=str(wine.folders["sh"] / "python"), FAKE_STATUS=status,
+                            FAKE_PYTEST_EXIT=str(pytest_exit), FAKE_STYLE_EXIT="0"))
+    assert lines(sh.stdout)[-1] == last, (sh.stdout, sh.stderr)
+    assert lines(result.stdout) == lines(sh.stdout), result.stderr
+    assert result.returncode == sh.returncode == (0 if last == "runtests: all passed" else 1)
+    # The status file is gone afterwards, on both.
+    assert not [name for name in os.listdir(tempfile.gettempdir()) if name.startswith("runtests-status")]
