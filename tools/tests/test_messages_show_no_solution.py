@@ -10,6 +10,10 @@ its whitespace squeezed. What students read is
 A message may quote the student's own code (an error's line): lines of the gap bodies in the tree that ran are
 taken out of its messages before the search.
 
+No code of the handout reproduces a gap's solution either: every Python file of the cut handout is searched for
+the statements of each reference body, by syntax tree (so a reformatted copy is found too): each block of the body
+(the gap's and those nested in it) and each window of two or more of a block's statements.
+
 And a message says what the student's code did: an error raised where a gradient of the wrong shape arrived
 names the code that made that gradient, not the code that choked on it.
 """
