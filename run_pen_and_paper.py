@@ -7,6 +7,7 @@
     python run_pen_and_paper.py --experiment skip    # a deep chain trained with and without skip connections
 """
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -120,14 +121,15 @@ def main(argv=None) -> int:
         run_skip_experiment(args)
     else:
         inputs = {name: getattr(args, name) for name in SHEET_VALUES}
-        result = solve(**inputs)
+        # With --json, stdout holds nothing but the JSON object: what the gaps print (a debug print) goes to stderr.
+        with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
+            result = solve(**inputs)
+            figure = make_pen_and_paper_figure(inputs, result)[0] if args.plot else None
         if args.json:
             print(json.dumps(result, indent=2))
         else:
             print_report(result, args.lr)
-        if args.plot:
-            figure = make_pen_and_paper_figure(inputs, result)[0]
-            # With --json, stdout holds nothing but the JSON object.
+        if figure is not None:
             save(figure, args.out, "pen_and_paper_graph.png", sys.stderr if args.json else sys.stdout)
     if args.show and (args.plot or args.experiment):
         import matplotlib.pyplot as plt

@@ -58,9 +58,8 @@ def test_run_pen_and_paper_json_is_solve(capsys):
     try:
         printed = json.loads(out)
     except ValueError:
-        pytest.fail("run_pen_and_paper.py --json printed something that is not JSON: does a gap print (a debug "
-                    "print in ReLU.backward, Linear.backward or Sequential.backward)? It began with: {!r}".format(
-                        out[:120]), pytrace=False)
+        pytest.fail("run_pen_and_paper.py --json printed something that is not JSON to stdout (what the gaps "
+                    "print goes to stderr). It began with: {!r}".format(out[:120]), pytrace=False)
     assert printed == json.loads(json.dumps(solve(**values)))
 
 

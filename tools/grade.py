@@ -13,7 +13,8 @@ For each submission:
      a block of statements inside its own function (grading/gaps.splice), and their feedback.md. Nothing else of
      the submission runs; what differs elsewhere is an integrity finding for a tutor;
   3. run: the task's tests and its value check run in a sandbox (tools/sandbox.py), a fresh identity per run that
-     can read nothing of value, with pytest-timeout's per-test limit and limits on CPU, memory, disk and processes;
+     can read nothing of value, with the grader's own time limits (per test and per submission, kept in this
+     process: tools/testrun.py) and limits on memory, disk and processes;
   4. score, in this process: a code task earns its points when its gap was taken, its tests passed, and its value
      check's outputs (on inputs drawn from a seed drawn anew for this grading run) equal the reference solution's,
      computed here (grading/value_checks.py). Forged outcomes can only lose points: the outputs decide.
