@@ -61,7 +61,7 @@ PRIVATE_UMASK = 0o077
 PARSING = threading.Lock()
 # The value check of a task (grading/value_checks.py's lines items carry no marker and are not collected, but the
 # verdict reads this item only all the same).
-VALUE_CHECK_ITEM = testrun.VALUE_CHECKS + "::test_value_check["
+VALUE_CHECK_ITEM = testrun.VALUE_CHECK_ITEM
 
 
 def parse_args(argv=None) -> argparse.Namespace:

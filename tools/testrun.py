@@ -48,6 +48,8 @@ POLL_SECONDS = 0.25
 # The most of a log that is read: a run that writes more is cut there.
 LOG_BYTES = 16 * 1024 * 1024
 VALUE_CHECKS = "grading/value_checks.py"
+# A task's value check, the one item whose outputs earn its points (the file's lines items are for tutors).
+VALUE_CHECK_ITEM = VALUE_CHECKS + "::test_value_check["
 
 
 def setup_cfg_timeout(root: str = REPO) -> float:
@@ -240,6 +242,11 @@ def run_graded_tests(root: str, expected: Dict[str, str], seed: int, limits: Lim
     """Run the tests and value checks `expected` ({node id: task key}) in root until each has a result; returns
     {"outcomes": {node id: outcome}, "notes": [...], "runs": how many processes}.
 
+    The visible tests run first, in one process; then each value check runs in a process of its own (a fresh run,
+    a fresh identity), asked for that check alone. So the only gap that has run in the process whose outputs earn
+    a task's points is that task's own (its check calls no other: grading/tasks.py), and a gap cannot patch
+    another task's class, nor forge another check's result, to earn that task's points.
+
     A test whose process crashed, exited or was stopped while it ran fails with that reason; the tests after it run
     in a new process. Tests of a task that already failed are not run again (no partial credit), and neither are
     the tests of the tasks in skip_tasks (their gap was not taken). Every process either gives a test asked for its
@@ -248,54 +255,66 @@ def run_graded_tests(root: str, expected: Dict[str, str], seed: int, limits: Lim
     workdir = workdir or tempfile.mkdtemp(prefix="testrun-")
     os.makedirs(workdir, exist_ok=True)
     outcomes, notes = OrderedDict(), []
-    # The student's feedback first: the visible tests, then the value checks (pytest keeps the order given).
-    ordered = sorted(expected, key=lambda nodeid: nodeid.startswith(VALUE_CHECKS))
+    # The student's feedback first: the visible tests (pytest keeps the order given) and the lines items (for
+    # tutors: their outcomes fail no task), then the value checks.
+    groups = [[nodeid for nodeid in expected if not nodeid.startswith(VALUE_CHECK_ITEM)]] + [
+        [nodeid] for nodeid in expected if nodeid.startswith(VALUE_CHECK_ITEM)]
     deadline = time.monotonic() + limits.run_seconds
     attempt = 0
-    while True:
-        failed_tasks = {expected[n] for n, o in outcomes.items() if o["outcome"] != "passed"} | set(skip_tasks)
-        todo = [n for n in ordered if n not in outcomes and expected[n] not in failed_tasks]
-        if not todo:
-            break
-        if time.monotonic() >= deadline:
-            for nodeid in todo:
-                outcomes[nodeid] = failure("not run: the submission's tests used up their time limit of {:g} s "
-                                           "in all".format(limits.run_seconds))
-            break
-        attempt += 1
-        log_path = os.path.join(workdir, "log-{}.jsonl".format(attempt))
-        watchdog = Watchdog(limits.per_test_seconds, todo)
-        verdict = run_once(root, ["--points-grader", "--value-seed", str(seed)] + todo, log_path, limits,
-                           os.path.join(workdir, "output-{}.txt".format(attempt)), sandbox,
-                           os.path.join(workdir, "run-{}".format(attempt)), python, notes, watchdog, deadline)
-        log = read_log(log_path)
-        progress = [nodeid for nodeid in todo if nodeid in log.outcomes]
-        for nodeid in progress:
-            outcomes[nodeid] = log.outcomes[nodeid]
-        for error in log.errors:
-            for nodeid in todo:
-                if nodeid not in outcomes and nodeid.startswith(error["nodeid"] + "::"):
-                    outcomes[nodeid] = failure("the test file could not be imported: " + error["message"])
-        if verdict == "finished":
-            for nodeid in todo:
-                # Not run although asked for: a task that had failed already, or a test the run never reached.
-                outcomes.setdefault(nodeid, {"outcome": "skipped", "message": "not run", "properties": {}})
-            continue
-        reason = {"test timeout": "the test ran past its time limit of {:g} s and was stopped".format(
-                      limits.per_test_seconds),
-                  "run timeout": "the submission's tests used up their time limit of {:g} s in all".format(
-                      limits.run_seconds),
-                  "disk": "the test run was stopped: it wrote more to disk than a run may"}.get(
-            verdict, "the test process " + verdict)
-        running = watchdog.running if watchdog.running not in outcomes else None
-        notes.append("run {}: {}{}".format(attempt, reason, " in " + running if running else ""))
-        if running:
-            outcomes[running] = failure("{} during this test".format(reason))
-        elif not progress:
-            # Nothing asked for ended (a crash at start-up, or events for other tests): the next test pays.
-            nodeid = next(n for n in todo if n not in outcomes)
-            outcomes[nodeid] = failure("{} before this test ended".format(reason))
+    for group in groups:
+        while True:
+            failed_tasks = {expected[n] for n, o in outcomes.items() if o["outcome"] != "passed" and (
+                n.startswith(VALUE_CHECK_ITEM) or not n.startswith(VALUE_CHECKS))} | set(skip_tasks)
+            todo = [n for n in group if n not in outcomes and expected[n] not in failed_tasks]
+            if not todo:
+                break
+            if time.monotonic() >= deadline:
+                for nodeid in todo:
+                    outcomes[nodeid] = failure("not run: the submission's tests used up their time limit of {:g} s "
+                                               "in all".format(limits.run_seconds))
+                break
+            attempt += 1
+            run_tests(root, todo, expected, seed, limits, workdir, attempt, sandbox, python, deadline, outcomes,
+                      notes)
     return {"outcomes": outcomes, "notes": notes, "runs": attempt}
+
+
+def run_tests(root: str, todo: List[str], expected: Dict[str, str], seed: int, limits: Limits, workdir: str,
+              attempt: int, sandbox, python, deadline: float, outcomes: dict, notes: List[str]) -> None:
+    """One process asked for the tests `todo`: their outcomes, and that of the test it ended in, into outcomes.
+    Only events for the tests in todo count."""
+    log_path = os.path.join(workdir, "log-{}.jsonl".format(attempt))
+    watchdog = Watchdog(limits.per_test_seconds, todo)
+    verdict = run_once(root, ["--points-grader", "--value-seed", str(seed)] + todo, log_path, limits,
+                       os.path.join(workdir, "output-{}.txt".format(attempt)), sandbox,
+                       os.path.join(workdir, "run-{}".format(attempt)), python, notes, watchdog, deadline)
+    log = read_log(log_path)
+    progress = [nodeid for nodeid in todo if nodeid in log.outcomes]
+    for nodeid in progress:
+        outcomes[nodeid] = log.outcomes[nodeid]
+    for error in log.errors:
+        for nodeid in todo:
+            if nodeid not in outcomes and nodeid.startswith(error["nodeid"] + "::"):
+                outcomes[nodeid] = failure("the test file could not be imported: " + error["message"])
+    if verdict == "finished":
+        for nodeid in todo:
+            # Not run although asked for: a task that had failed already, or a test the run never reached.
+            outcomes.setdefault(nodeid, {"outcome": "skipped", "message": "not run", "properties": {}})
+        return
+    reason = {"test timeout": "the test ran past its time limit of {:g} s and was stopped".format(
+                  limits.per_test_seconds),
+              "run timeout": "the submission's tests used up their time limit of {:g} s in all".format(
+                  limits.run_seconds),
+              "disk": "the test run was stopped: it wrote more to disk than a run may"}.get(
+        verdict, "the test process " + verdict)
+    running = watchdog.running if watchdog.running not in outcomes else None
+    notes.append("run {}: {}{}".format(attempt, reason, " in " + running if running else ""))
+    if running:
+        outcomes[running] = failure("{} during this test".format(reason))
+    elif not progress:
+        # Nothing asked for ended (a crash at start-up, or events for other tests): the next test pays.
+        nodeid = next(n for n in todo if n not in outcomes)
+        outcomes[nodeid] = failure("{} before this test ended".format(reason))
 
 
 def collect_graded_tests(root: str, workdir: str, limits: Limits = DEFAULT_LIMITS,

@@ -84,6 +84,44 @@ runner.CallInfo.from_call = classmethod(passing)
 for param in params:
     param.grad = param.data'''
 
+# A correct ReLU.backward that also writes the right Sequential.backward and CrossEntropyLoss.backward into their
+# classes, and forges their value checks' results with the right outputs, while their own gaps are wrong: each
+# task's points come from its own gap (the value checks run one per process, asked for that check alone).
+WORK_IN_ANOTHER_GAP = '''import json
+import os
+import sys
+from lib.losses import CrossEntropyLoss
+from lib.network import Sequential
+
+
+def sequential_backward(self, grad):
+    for module in reversed(self.modules):
+        grad = module.backward(grad)
+    return grad
+
+
+def cross_entropy_backward(self, grad=None):
+    probabilities, targets = self.input_cache
+    return (probabilities - targets) / len(probabilities)
+
+
+Sequential.backward = sequential_backward
+CrossEntropyLoss.backward = cross_entropy_backward
+if "--value-seed" in sys.argv and "--points-log-fd" in sys.argv:
+    from grading import value_checks
+    seed = int(sys.argv[sys.argv.index("--value-seed") + 1])
+    fd = int(sys.argv[sys.argv.index("--points-log-fd") + 1])
+    for key in ("sequential_backward", "cross_entropy_backward"):
+        nodeid = "grading/value_checks.py::test_value_check[" + key + "]"
+        for event in ({"event": "start", "nodeid": nodeid},
+                      {"event": "result", "nodeid": nodeid, "outcome": "passed", "message": "",
+                       "properties": {"values": value_checks.outputs(key, seed)}}):
+            try:
+                os.write(fd, (json.dumps(event) + "\\n").encode())
+            except OSError:
+                pass
+return grad * (h > 0)'''
+
 FORGE_LOG = '''import os
 import json
 import sys
@@ -211,6 +249,9 @@ def make_class(root, port):
     }
     for name, (key, body) in attacks.items():
         made[name] = make_handout(root / name, fill=ALL, bodies={key: body})
+    made["work_in_another_gap"] = make_handout(root / "work_in_another_gap", fill=ALL, bodies={
+        "relu_backward": WORK_IN_ANOTHER_GAP, "sequential_backward": "return grad",
+        "cross_entropy_backward": "return probabilities - targets"})
     for name, key, body in (("forged_outcomes_empty_handout", "zero_grad", FORGE_PASSES),
                             ("forged_log_empty_handout", "relu_backward", FORGE_LOG)):
         made[name] = make_handout(root / name, fill=[key], bodies={key: body})
@@ -407,6 +448,18 @@ def test_a_failing_attack_costs_its_own_task_only(graded, name, task_key):
     row = graded["rows"][name]
     assert int(row[task_key]) == 0 and code_points(row) == CODE_POINTS - TASKS_BY_KEY[task_key].points, \
         report(graded, name)
+
+
+def test_each_tasks_points_come_from_its_own_gap(graded):
+    # The right Sequential and CrossEntropyLoss backward passes, written into their classes by the ReLU gap and
+    # reported through forged results: the visible tests of both pass, but their value checks run each in a
+    # process of its own, where the ReLU gap never ran, and take only that check's own result.
+    row = graded["rows"]["work_in_another_gap"]
+    assert int(row["sequential_backward"]) == 0 and int(row["cross_entropy_backward"]) == 0, \
+        report(graded, "work_in_another_gap")
+    assert code_points(row) == CODE_POINTS - TASKS_BY_KEY["sequential_backward"].points - \
+        TASKS_BY_KEY["cross_entropy_backward"].points, report(graded, "work_in_another_gap")
+    assert "on the grader's own inputs" in report(graded, "work_in_another_gap")
 
 
 @pytest.mark.parametrize("name", ["reads_the_master", "reads_the_graders_folder", "reads_a_classmate",
