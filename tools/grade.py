@@ -33,7 +33,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -48,17 +47,13 @@ from grading import style as style_check  # noqa: E402
 from grading.tasks import CODE_TASKS, TASKS, TASKS_BY_KEY  # noqa: E402
 from tools import handout, rebuild, sandbox as sandboxes, testrun, tutor_points  # noqa: E402
 from tools.report import findings as tutor_findings  # noqa: E402
-from tools.submission import locate, safe_text  # noqa: E402
+from tools.submission import safe_text  # noqa: E402
 
 # The interpreter of the sandboxed runs, if not --python: the course promises Python 3.8 (see the README).
 PYTHON_VARIABLE = "EXERCISE3_PYTHON"
 # The trees' parent folders can be passed by every run's identity: what the grader writes must be private to it
 # (tools/sandbox.py's probe refuses the fallback otherwise).
 PRIVATE_UMASK = 0o077
-# CPython 3.11's parser is not safe to run in two threads at once ("SystemError: AST constructor recursion depth
-# mismatch"): the rebuilds, which parse the submission, take turns (the style check parses in a child process of
-# its own: grading/style.py); the test runs do not.
-PARSING = threading.Lock()
 # The value check of a task (grading/value_checks.py's lines items carry no marker and are not collected, but the
 # verdict reads this item only all the same).
 VALUE_CHECK_ITEM = testrun.VALUE_CHECK_ITEM
@@ -139,10 +134,9 @@ class Grader:
                   "feedback": None, "sources": {}}
         scratch = tempfile.mkdtemp(prefix="submission-", dir=self.workdir)
         try:
-            submitted = locate(submission, self.handout, self.wanted, parsing=PARSING)
+            # In a child process within rebuild.READING: no submission's text is parsed in this process.
+            submitted, built = rebuild.read_and_rebuild(submission, self.handout, self.wanted)
             result["notes"] += submitted.notes
-            with PARSING:
-                built = rebuild.rebuild(self.handout, submitted)
             result["integrity"] = built.findings
             result["policy"] = [gap.message for gap in built.gaps.values() if gap.status in ("rejected", "missing")]
             result["gaps"] = {name: gap for name, gap in built.gaps.items()}
@@ -169,6 +163,8 @@ class Grader:
             style = points.code_style_row(own_files(submitted, os.path.join(scratch, "own"), self.handout), filled,
                                           style_check.GRADER)
             result["rows"] = points.all_rows(code_rows, style, points.feedback_row(tree))
+        except rebuild.ReadingFailed as error:
+            result["error"] = "grading failed: {}".format(safe_text(error))
         except Exception as error:  # the submission gets a row with score 0 and the reason; the others go on
             result["error"] = "grading failed: {}: {}".format(type(error).__name__, safe_text(error))
             result["traceback"] = traceback.format_exc()

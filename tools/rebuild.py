@@ -3,18 +3,23 @@
 
 Nothing else from a submission is copied, imported or executed. What differs elsewhere is reported for a tutor
 (integrity findings), but it changes nothing that runs.
+
+The grader reads and rebuilds a submission in a child process (read_and_rebuild, grading/bounded.py): every step
+is linear in the submitted text, but megabytes of it cost seconds of parsing, and CPython's parser is not safe in
+two threads at once. So each submission parses in a process of its own, within READING, and no other waits.
 """
 import ast
 import difflib
 import os
 from collections import OrderedDict, namedtuple
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
+from grading.bounded import Bound, Unfinished, call
 from grading.gaps import (BodyRejected, GapError, does_nothing, find_gaps, outside, source_lines, splice,
                           student_gaps, without_gap_bodies)
 from grading.points import FEEDBACK_FILE
-from grading.tasks import TASK_BY_GAP
-from tools.submission import Submission, normalise, read_regular_file, safe_text
+from grading.tasks import TASK_BY_GAP, TASKS_BY_KEY
+from tools.submission import Submission, locate, normalise, read_regular_file, safe_text
 
 # Files that change how Python or pytest start whatever they hold (pytest takes a pytest.ini even if empty);
 # reported, never used.
@@ -31,6 +36,56 @@ DIFF_SLACK = 200
 # "missing" (no such file or gap). body: the student's lines as submitted (for tutors), or None.
 GapResult = namedtuple("GapResult", "task status message body")
 Rebuilt = namedtuple("Rebuilt", "files gaps findings")
+# The bound of reading and rebuilding one submission. An honest one takes a fraction of a second; the most the
+# reader takes in (MAX_FILE_BYTES of gap code in each of the five gap files, in MAX_CANDIDATES folders) took
+# 74 s for one folder and 143 s for eight on an idle 2-core machine. Whatever it holds, a submission is read
+# within this bound or gets a row with score 0 that says so; the other submissions do not wait for it.
+READING = Bound(seconds=300, memory_mb=2048)
+
+
+class ReadingFailed(Exception):
+    """The submission could not be read and rebuilt: the message says why (no folder, a limit of READING)."""
+
+
+def read_and_rebuild(submission: str, handout: "OrderedDict[str, bytes]", wanted: List[str],
+                     bound: Bound = READING) -> Tuple[Submission, Rebuilt]:
+    """locate() and rebuild() of one submission in a child process within bound; raises ReadingFailed."""
+    request = {"submission": submission, "wanted": wanted,
+               "handout": [[path, content.decode("utf-8") if path.endswith(".py") else None]
+                           for path, content in handout.items()]}
+    try:
+        answer = call("tools.rebuild", "answer", request, bound, "reading the submission")
+    except Unfinished as stopped:
+        raise ReadingFailed(stopped.why)
+    if "error" in answer:
+        raise ReadingFailed(str(answer["error"]))
+    read, built = answer["submission"], answer["built"]
+    submitted = Submission(read["root"], OrderedDict(read["files"]), read["present"], read["findings"],
+                           tuple(read["notes"]))
+    files = OrderedDict(handout)
+    files.update((path, text.encode("utf-8")) for path, text in built["files"])
+    gaps = OrderedDict((name, GapResult(TASKS_BY_KEY[key], status, message, body))
+                       for name, key, status, message, body in built["gaps"])
+    return submitted, Rebuilt(files, gaps, built["findings"])
+
+
+def answer(request: dict) -> dict:
+    """read_and_rebuild()'s request answered in the child process: the submission as read and as rebuilt, as JSON
+    (the rebuilt files: those rebuild() wrote, the handout's files with gaps and feedback.md)."""
+    handout = OrderedDict((path, None if text is None else text.encode("utf-8")) for path, text in request["handout"])
+    try:
+        submitted = locate(request["submission"], handout, request["wanted"])
+    except OSError as error:
+        return {"error": "{}: {}".format(type(error).__name__, safe_text(error))}
+    built = rebuild(handout, submitted)
+    return {"submission": {"root": submitted.root, "files": list(submitted.files.items()),
+                           "present": list(submitted.present), "findings": list(submitted.findings),
+                           "notes": list(submitted.notes)},
+            "built": {"files": [[path, content.decode("utf-8")] for path, content in built.files.items()
+                                if content is not None and content != handout.get(path)],
+                      "gaps": [[name, gap.task.key, gap.status, gap.message, gap.body]
+                               for name, gap in built.gaps.items()],
+                      "findings": list(built.findings)}}
 
 
 def is_untouched(body: List[str], handout_body: List[str]) -> bool:
@@ -81,8 +136,10 @@ def rebuild(handout: "OrderedDict[str, bytes]", submission: Submission, tasks: D
                 continue
             try:
                 # Each gap alone into the handout's file, then all accepted ones together (they cannot interact:
-                # each stays inside its own function, which splice() proves).
-                splice(handout_text, gap, body, indent, path)
+                # each stays inside its own function, which splice() proves). Alone and together are the same
+                # splice in a file with one gap.
+                if len(handout_gaps) > 1:
+                    splice(handout_text, gap, body, indent, path)
                 current = find_gaps(text, path)
                 text = splice(text, next(g for g in current if g.name == gap.name), body, indent, path)
                 gaps[gap.name] = GapResult(task, "filled", "", body)

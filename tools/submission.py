@@ -328,7 +328,7 @@ def filled_gaps(files: Dict[str, str]) -> int:
     return filled
 
 
-def locate(submission: str, handout: Dict[str, bytes], wanted: List[str], parsing=None) -> Submission:
+def locate(submission: str, handout: Dict[str, bytes], wanted: List[str]) -> Submission:
     """The submission read from the folder that holds the exercise, with a note that says which if not its own:
     - the submission itself, where any gap file of the handout is at its path;
     - else the one folder directly inside it that holds one (a zip of the repository's folder);
@@ -336,7 +336,6 @@ def locate(submission: str, handout: Dict[str, bytes], wanted: List[str], parsin
       name, with a finding that names them all;
     - else the handout's files uploaded without their folders (lib/*.py at the top), each taken by its name
       where no other file of the handout has that name and the handout has no file of that name at its top.
-    parsing: a lock held while gaps are parsed (grade.py's: CPython's parser is not safe in two threads at once).
     """
     if not os.path.isdir(submission):
         raise FileNotFoundError("{} is not a folder".format(submission))
@@ -349,7 +348,7 @@ def locate(submission: str, handout: Dict[str, bytes], wanted: List[str], parsin
         return read._replace(notes=("the submission is one folder down: graded from its folder '{}'".format(
             safe_name(os.path.basename(folders[0]))),) + read.notes)
     if folders:
-        return _choose(folders, handout, gap_files, wanted, parsing)
+        return _choose(folders, handout, gap_files, wanted)
     aliases = by_name(submission, handout, wanted)
     if not any(path in aliases for path in gap_files):
         return read_submission(submission, wanted, known=handout)
@@ -384,8 +383,7 @@ def _folders_holding(submission: str, gap_files: List[str]) -> List[str]:
     return sorted(holding, key=lambda path: os.fsencode(os.path.basename(path)))
 
 
-def _choose(folders: List[str], handout: Dict[str, bytes], gap_files: List[str], wanted: List[str],
-            parsing) -> Submission:
+def _choose(folders: List[str], handout: Dict[str, bytes], gap_files: List[str], wanted: List[str]) -> Submission:
     """Of several folders that hold the exercise, the one with the most gaps filled, and a note or a finding."""
     compared = folders[:MAX_CANDIDATES]
     contents = []
@@ -397,11 +395,7 @@ def _choose(folders: List[str], handout: Dict[str, bytes], gap_files: List[str],
             except NotRead:
                 continue
         contents.append(files)
-    if parsing is not None:
-        with parsing:
-            counts = [filled_gaps(files) for files in contents]
-    else:
-        counts = [filled_gaps(files) for files in contents]
+    counts = [filled_gaps(files) for files in contents]
     best = max(counts)
     tied = [index for index, count in enumerate(counts) if count == best]
     chosen = tied[0]

@@ -8,6 +8,8 @@ import random
 import re
 import time
 
+import pytest
+
 from grading import gaps, points, style
 from grading.gaps import MAX_NAME_CHARACTERS, Scopes, student_gaps, width, without_gap_bodies
 from tools import handout
@@ -212,3 +214,65 @@ def test_the_hours_answer_is_read_in_linear_time():
     for answer in ("1" * MEGABYTE, " - " * (MEGABYTE // 3), "1 -" * (MEGABYTE // 3)):
         _, seconds = timed(site.hours_of, answer)
         assert seconds < LINEAR_SECONDS
+
+
+# ---------------------------------------------------------------- reading and rebuilding: a child process each
+
+def megabytes_of_gap_code(root, name):
+    """A complete submission in root/name whose every gap file holds about 1 MB (the reader's cap) of gap code:
+    about 15 s of parsing per file on this machine."""
+    from grading.gaps import fill_gaps, gap_bodies
+    from grading.tasks import CODE_TASKS
+
+    files = handout.build_handout(cut=False)
+    by_file = {}
+    for task in CODE_TASKS:
+        by_file.setdefault(task.file, []).append(task)
+    for path, tasks in by_file.items():
+        text = files[path].decode("utf-8")
+        bodies = gap_bodies(text)
+        for task in tasks:
+            body = bodies[task.gap]
+            indent = body[0][:len(body[0]) - len(body[0].lstrip())]
+            room = (MEGABYTE - len(text) - 1000) // len(tasks)
+            bodies[task.gap] = [indent + "x = [1, 2, 3]"] * (room // (len(indent) + 14)) + body
+        files[path] = fill_gaps(text, bodies).encode("utf-8")
+    handout.write_files(files, str(root / name))
+    return str(root / name)
+
+
+@pytest.mark.timeout(120)
+def test_a_submission_is_read_in_a_child_process_within_its_bound_and_no_other_waits(tmp_path):
+    # Before, the grader parsed every submission in its own process, one at a time (CPython's parser is not safe
+    # in two threads): five files of 1 MB of gap code held the lock for over a minute, and every other worker
+    # waited. Now each reading is a child process of its own, within rebuild.READING.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from grading.bounded import Bound
+    from tools.rebuild import READING, ReadingFailed, read_and_rebuild
+
+    huge = megabytes_of_gap_code(tmp_path, "huge")
+    small = tmp_path / "small"
+    handout.write_files(handout.build_handout(cut=False), str(small))
+    given = handout.build_handout(cut=True)
+    wanted = [path for path in given if path.endswith(".py")] + [points.FEEDBACK_FILE]
+    started = time.time()
+    try:
+        read_and_rebuild(huge, given, wanted, Bound(seconds=3, memory_mb=READING.memory_mb))
+    except ReadingFailed as stopped:
+        assert str(stopped) == "reading the submission did not finish within 3 s"
+    else:
+        raise AssertionError("five files of 1 MB of gap code were read within 3 s: make the input larger")
+    assert time.time() - started < 3 + LINEAR_SECONDS
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        slow = pool.submit(timed, read_and_rebuild, huge, given, wanted, Bound(seconds=8, memory_mb=2048))
+        time.sleep(0.5)
+        (submitted, built), seconds = timed(read_and_rebuild, str(small), given, wanted)
+        assert not slow.done(), "the huge submission was read in 0.5 s: make it larger"
+        assert seconds < LINEAR_SECONDS, "a small submission waited {:.1f} s for the huge one".format(seconds)
+        assert {gap.status for gap in built.gaps.values()} == {"filled"} and not built.findings, built
+        try:
+            slow.result()
+        except ReadingFailed:
+            pass  # what counts is that the small one did not wait
