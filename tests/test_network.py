@@ -245,6 +245,28 @@ def check_modules_unchanged(model, modules, listed):
 
 
 @pytest.mark.sequential_backward
+def test_sequential_backward_small_numbers_in_reverse_order():
+    calls = []
+    first = MatMul([[1.0, 2.0], [0.0, 1.0]], "first", calls)
+    second = MatMul([[0.0, 1.0], [1.0, 0.0]], "second", calls)
+    model = Sequential(first, second)
+    listed = model.modules
+    model(np.array([[1.0, 1.0]]))
+    got = model.backward(np.array([[1.0, 3.0]]))
+    if not calls and isinstance(got, np.ndarray) and got.shape == (1, 2) and np.allclose(got, [[5.0, 1.0]]):
+        fail("Sequential.backward returned the right dL/dx without calling backward() of the modules in "
+             "self.modules (none was called, expected the order ['second', 'first']): it called backward() of "
+             "copies of them, so the modules' own parameters would get no gradient")
+    if calls != ["second", "first"]:
+        fail("Sequential.backward called backward() of the modules in the order {}, expected {}{}".format(
+            calls, ["second", "first"], "\nhint: go through the modules last first: reversed(self.modules)"
+            if calls == ["first", "second"] and model.__dict__.get("modules") == [first, second] else ""))
+    check_modules_unchanged(model, [first, second], listed)
+    # dL/dx = grad B^T A^T: first [1, 3] B^T = [3, 1], then [3, 1] A^T = [5, 1].
+    check_array("Sequential.backward: the returned dL/dx", got, [[5.0, 1.0]], if_none=NO_RETURN)
+
+
+@pytest.mark.sequential_backward
 def test_sequential_backward_lets_a_modules_error_reach_the_caller():
     # A module without a backward pass cannot be skipped: the gradients before it would be wrong.
     calls = []
@@ -267,28 +289,6 @@ def test_sequential_backward_lets_a_modules_error_reach_the_caller():
     if calls != ["last"]:
         fail("Sequential.backward called backward() of the modules in the order {}, expected ['last'] before "
              "NoBackward raised NotImplementedError".format(calls))
-
-
-@pytest.mark.sequential_backward
-def test_sequential_backward_small_numbers_in_reverse_order():
-    calls = []
-    first = MatMul([[1.0, 2.0], [0.0, 1.0]], "first", calls)
-    second = MatMul([[0.0, 1.0], [1.0, 0.0]], "second", calls)
-    model = Sequential(first, second)
-    listed = model.modules
-    model(np.array([[1.0, 1.0]]))
-    got = model.backward(np.array([[1.0, 3.0]]))
-    if not calls and isinstance(got, np.ndarray) and got.shape == (1, 2) and np.allclose(got, [[5.0, 1.0]]):
-        fail("Sequential.backward returned the right dL/dx without calling backward() of the modules in "
-             "self.modules (none was called, expected the order ['second', 'first']): it called backward() of "
-             "copies of them, so the modules' own parameters would get no gradient")
-    if calls != ["second", "first"]:
-        fail("Sequential.backward called backward() of the modules in the order {}, expected {}{}".format(
-            calls, ["second", "first"], "\nhint: go through the modules last first: reversed(self.modules)"
-            if calls == ["first", "second"] and model.__dict__.get("modules") == [first, second] else ""))
-    check_modules_unchanged(model, [first, second], listed)
-    # dL/dx = grad B^T A^T: first [1, 3] B^T = [3, 1], then [3, 1] A^T = [5, 1].
-    check_array("Sequential.backward: the returned dL/dx", got, [[5.0, 1.0]], if_none=NO_RETURN)
 
 
 @pytest.mark.sequential_backward

@@ -8,7 +8,8 @@ Only the files that tools/handout_manifest.txt lists go in. In every Python file
 `raise NotImplementedError("<function> is not implemented yet")`. README.md loses its last section, the pointer
 to the instructor's guide (tools/handout.py builds the files; this tool proves them and writes them).
 
-Before writing, it refuses a code task of grading/tasks.py without its gap or its value check, and proves, in
+Before writing, it refuses a code task of grading/tasks.py without its gap, its value check or a test marked for it,
+code tasks not numbered 1, 2, ... in order, and a test marker no task has, and proves, in
 temporary copies (see prove()), that the reference solution passes every graded test and value check, that each
 fails in the cut handout with its gap's not-implemented message, that each task's tests and value check need no
 gap but those its task declares, that the tests collect, and that pycodestyle finds nothing.
@@ -54,6 +55,10 @@ def check_registry(files: dict) -> None:
                  for task in CODE_TASKS if task.key not in VALUE_CHECKS]
     problems += ["task {} needs {!r}, which is no code task".format(task.key, need)
                  for task in CODE_TASKS for need in task.needs if need not in TASKS_BY_KEY]
+    numbers = [task.number for task in CODE_TASKS]
+    if numbers != list(range(1, len(CODE_TASKS) + 1)):
+        problems.append("the code tasks are numbered {}, expected 1 to {} in the order of grading/tasks.py, each "
+                        "once".format(numbers, len(CODE_TASKS)))
     if problems:
         raise handout.HandoutError("; ".join(problems))
 
@@ -94,7 +99,9 @@ def prove(files_solution: dict, files_cut: dict, workdir: str) -> list:
     seed = int.from_bytes(os.urandom(4), "little")
     trees = {"solution": (files_solution, ["-m", testrun.marker_expression()]),
              "cut": (files_cut, ["-m", testrun.marker_expression()]),
-             "collect": (files_cut, ["--collect-only"])}
+             # --strict-markers: a misspelt task marker stops the collection, naming the marker, instead of
+             # leaving its test out of every task.
+             "collect": (files_cut, ["--collect-only", "--strict-markers"])}
     for task in CODE_TASKS:
         trees["only " + task.key] = (only(files_solution, files_cut, (task.key,) + tuple(task.needs)),
                                      ["-m", task.key])
@@ -122,8 +129,10 @@ def prove(files_solution: dict, files_cut: dict, workdir: str) -> list:
         if verdict != "finished" or log.errors:
             problems.append("the graded tests of the {} did not run through ({}):\n{}".format(name, verdict, output))
     expected = results["solution"][1].collected
-    missing = sorted({task.key for task in CODE_TASKS} - set(expected.values()))
-    problems += ["task {} has no graded test".format(key) for key in missing]
+    # A value check is no test: a task without one would be counted as passing no test at all, and lose its points.
+    tested = {key for nodeid, key in expected.items() if not nodeid.startswith(testrun.VALUE_CHECKS)}
+    problems += ["task {} ({}) has no graded test: mark its tests with @pytest.mark.{}".format(
+        task.number, task.key, task.key) for task in CODE_TASKS if task.key not in tested]
     for nodeid, task_key in expected.items():
         for name in ("solution", "only " + task_key):
             outcome = results[name][1].outcomes.get(nodeid, {"outcome": "not run", "message": ""})

@@ -80,7 +80,7 @@ def copy_repository(target):
     return target
 
 
-def add_task(root, check=True, tests_extra=""):
+def add_task(root, check=True, tests_extra="", tests=TESTS, row=ROW):
     """The four edits; returns the files they touched."""
     path = root / "lib" / "activations.py"
     text = path.read_text(encoding="utf-8")
@@ -90,8 +90,8 @@ def add_task(root, check=True, tests_extra=""):
     tasks = root / "grading" / "tasks.py"
     text = tasks.read_text(encoding="utf-8")
     anchor = '    Task("code_style"'
-    tasks.write_text(text.replace(anchor, ROW + anchor, 1), encoding="utf-8")
-    (root / "tests" / "test_tanh_backward.py").write_text(TESTS.replace("{extra}", tests_extra), encoding="utf-8")
+    tasks.write_text(text.replace(anchor, row + anchor, 1), encoding="utf-8")
+    (root / "tests" / "test_tanh_backward.py").write_text(tests.replace("{extra}", tests_extra), encoding="utf-8")
     touched = ["lib/activations.py", "grading/tasks.py", "tests/test_tanh_backward.py"]
     if check:
         with open(str(root / "grading" / "checks.py"), "a", encoding="utf-8") as file:
@@ -159,3 +159,21 @@ def test_a_task_whose_tests_use_an_undeclared_gap_is_refused(tmp_path):
     assert made.returncode == 1
     assert "test_tanh_after_relu" in made.stdout and "only the gaps task tanh_backward declares" in made.stdout, \
         made.stdout
+
+
+@pytest.mark.parametrize("case, tests, row, expected", [
+    ("no test marked for it", TESTS.replace("@pytest.mark.tanh_backward\n", ""), ROW,
+     "task 8 (tanh_backward) has no graded test: mark its tests with @pytest.mark.tanh_backward"),
+    ("a misspelt marker", TESTS.replace("@pytest.mark.tanh_backward", "@pytest.mark.tanh_bakward"), ROW,
+     "'tanh_bakward' not found in `markers` configuration option"),
+    ("a number taken twice", TESTS, ROW.replace(", 8, ", ", 7, "),
+     "the code tasks are numbered [1, 2, 3, 4, 5, 6, 7, 7], expected 1 to 8"),
+], ids=["no test", "misspelt marker", "number twice"])
+def test_the_registry_is_refused_where_it_does_not_match_the_tests(tmp_path, case, tests, row, expected):
+    # Before, a task whose only graded item was its value check passed make_handout, and the grader then gave the
+    # reference solution 0 for it; a misspelt marker left its test out of every task.
+    root = copy_repository(tmp_path / "master")
+    add_task(root, tests=tests, row=row)
+    made = run(["tools/make_handout.py", str(tmp_path / "handout")], root)
+    assert made.returncode == 1 and expected in made.stdout, made.stdout
+    assert not (tmp_path / "handout").exists()
