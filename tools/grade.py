@@ -297,10 +297,7 @@ def report_lines(result: dict, sandbox: sandboxes.Sandbox, staff: bool = False) 
     if sandbox.mode == "none":
         lines.append("Sandbox: " + sandbox.describe())
     lines += ["Sandbox: " + safe_text(note) for note in sandbox.notes] if staff else []
-    lines += ["Gap: " + safe_text(message) for message in result["policy"]]
-    lines += ["Integrity: " + safe_text(finding) for finding in result["integrity"]]
-    lines += ["Note: " + safe_text(note) for note in result["notes"]]
-    return lines
+    return lines + tutor_findings.student_lines(result)
 
 
 def report_text(result: dict, sandbox: sandboxes.Sandbox) -> List[str]:

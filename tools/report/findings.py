@@ -8,6 +8,17 @@ from typing import Dict, List
 
 from grading.tasks import CODE_TASKS
 from grading.value_checks import BATCH_CALLS, BATCH_SIZES
+from tools.submission import safe_text
+
+
+def student_lines(result: dict) -> List[str]:
+    """What the student and the tutor may both read beyond the points: the gaps not taken, the integrity findings
+    (an edit outside a gap, which the handout's code replaced; a file not read) and the notes (the folder graded,
+    what was left unread). Gradescope's output and the student page show these; the sandbox's notes never."""
+    return (["Gap: " + safe_text(message) for message in result["policy"]] +
+            ["Integrity: " + safe_text(finding) for finding in result["integrity"]] +
+            ["Note: " + safe_text(note) for note in result["notes"]])
+
 
 LINES_ITEM = re.compile(r"^grading/value_checks\.py::test_lines_per_batch\[(?P<key>\w+)\]$")
 

@@ -33,6 +33,7 @@ from grading.gaps import GapError, gap_bodies, source_lines, student_gaps, witho
 from grading.tasks import CODE_TASKS, TASKS, total
 from tools import handout
 from tools.rebuild import first_differences
+from tools.report.findings import student_lines
 from tools.submission import safe_text
 from tools.tutor_points import TUTOR_TASKS, number
 
@@ -386,7 +387,8 @@ def write_site(directory: str, results: List[dict], sandbox: str, graded_without
         # The student's page gets only these: its points and failure lines, nothing of the tutor's view.
         student_view = {"name": result["name"], "error": bool(result["error"]), "total": view["total"],
                         "rows": [{"task": item["row"].task, "points": item["points"], "status": item["row"].status,
-                                  "failure": item["failure"]} for item in rows]}
+                                  "failure": item["failure"]} for item in rows],
+                        "lines": student_lines(result)}
         student = env.get_template("student.html").render(student=student_view, **common)
         write(os.path.join(directory, "students", page), student)
         write(os.path.join(directory, "tutor", page), env.get_template("tutor.html").render(

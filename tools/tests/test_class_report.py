@@ -83,6 +83,14 @@ def report(tmp_path_factory):
     text = (folders["dee_loops"] / "feedback.md").read_text(encoding="utf-8")
     (folders["dee_loops"] / "feedback.md").write_text(text.replace(
         "## Duration (hours)?\n\nNone, thanks.", "## Duration (hours)?\n\nabout 8-10"), encoding="utf-8")
+    # Zipped one folder down, with a line changed outside the gaps: the student page shows the note and the
+    # finding, as Gradescope's output does.
+    inner = make_handout(root / "fay_one_folder_down" / "exercise3-main", fill=ALL)
+    answered_feedback(inner)
+    path = inner / "lib" / "activations.py"
+    path.write_text(path.read_text(encoding="utf-8").replace("h = np.tanh(z)", "h = np.tanh(1.0 * z)"),
+                    encoding="utf-8")
+    folders["fay_one_folder_down"] = root / "fay_one_folder_down"
     folders[HTML_NAME] = make_handout(root / HTML_NAME, fill=ALL,
                                       bodies={"relu_backward": "raise ValueError({!r})".format(HTML_ERROR)})
     feedback = (folders[HTML_NAME] / "feedback.md").read_text(encoding="utf-8")
@@ -164,6 +172,17 @@ def test_no_student_page_holds_a_reference_line_or_another_students_name(report)
         assert not [line for line in lines if line in text], name
         others = [other for other in report["names"] if other != name and other in text]
         assert not others, (name, others)
+
+
+def test_the_student_page_names_the_failed_tasks_marker_and_shows_the_graders_notes(report):
+    site, pages = report["site"], report["pages"]
+    wrong = html.unescape(read(site / pages["cy_wrong_gap"]["student page"]))
+    assert "python -m pytest -m cross_entropy_backward" in wrong and "-m TASK" not in wrong
+    assert "python -m pytest -m relu_backward" not in wrong  # a task that passed gets no command
+    fay = html.unescape(read(site / pages["fay_one_folder_down"]["student page"]))
+    assert "What the grader noted" in fay and "Note: the submission is one folder down" in fay, fay
+    assert "Integrity: lib/activations.py" in fay, fay
+    assert "What the grader noted" not in read(site / pages["ada_complete"]["student page"])
 
 
 def test_student_controlled_text_is_escaped_in_every_page(report):
