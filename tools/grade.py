@@ -26,6 +26,7 @@ Exit code 0 whenever grading ran, whatever the scores; 2 for wrong arguments or 
 """
 import argparse
 import csv
+import hashlib
 import json
 import os
 import shutil
@@ -85,6 +86,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--quiet", action="store_true", help="print only the summary, not each submission's table")
     parser.add_argument("--report", metavar="DIR", help="also write the class report, a static site, into DIR "
                                                         "(index.html, tutor/, students/, tutor_points.csv)")
+    parser.add_argument("--seed", type=int, help="the value checks' seed (default: drawn anew for this run); a "
+                                                 "regrade with the seed and kit commit of an earlier run's record "
+                                                 "gives the same points")
     parser.add_argument("--tutor-points", metavar="FILE", help="merge a filled-in copy of tutor_points.csv into "
                                                                "the totals of the CSV, the report and results.json")
     args = parser.parse_args(argv)
@@ -95,9 +99,32 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+def kit_commit() -> str:
+    """The master's git commit, with '+changes' when its files differ from it; 'unknown' without git (a Gradescope
+    zip)."""
+    try:
+        head = subprocess.run(["git", "-C", REPO, "rev-parse", "HEAD"], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, universal_newlines=True, timeout=30)
+        changed = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    if head.returncode != 0 or not head.stdout.strip():
+        return "unknown"
+    return head.stdout.strip() + ("+changes" if changed.stdout.strip() else "")
+
+
+def handout_digest(files: dict) -> str:
+    """A short SHA-256 of the handout the trees are rebuilt from (its paths and bytes)."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.encode("utf-8") + b"\0" + hashlib.sha256(files[path]).digest())
+    return digest.hexdigest()[:16]
+
+
 class Grader:
     def __init__(self, limits: testrun.Limits, sandbox: sandboxes.Sandbox, python: str = sys.executable,
-                 keep: bool = False):
+                 keep: bool = False, seed: Optional[int] = None):
         self.limits = limits
         self.sandbox = sandbox
         self.python = python
@@ -120,7 +147,10 @@ class Grader:
             raise RuntimeError("no value check was collected for {} (grading/checks.py)".format(", ".join(missing)))
         # The reference's outputs, computed here, in the grader's own process, from the master's lib/: they are
         # never on disk, so no run can read them.
-        self.seed = int.from_bytes(os.urandom(4), "little")
+        self.seed = int.from_bytes(os.urandom(4), "little") if seed is None else seed
+        # What a regrade needs to give the same points: the same seed, kit and handout (and the students' Python).
+        self.record = {"seed": self.seed, "kit commit": kit_commit(), "handout": handout_digest(self.handout),
+                       "python": self.platform}
         self.reference = {task.key: value_checks.outputs(task.key, self.seed) for task in CODE_TASKS}
         self.wanted = [path for path in self.handout if path.endswith(".py")] + [points.FEEDBACK_FILE]
         # The lines per batch size, for tutors: run after the value checks, never part of a task's verdict.
@@ -131,7 +161,7 @@ class Grader:
         started = time.time()
         result = {"name": name, "path": submission, "rows": None, "integrity": [], "policy": [], "notes": [],
                   "gaps": {}, "error": None, "platform": self.platform, "lines": {}, "vectorisation": [],
-                  "feedback": None, "sources": {}}
+                  "feedback": None, "sources": {}, "record": dict(self.record)}
         scratch = tempfile.mkdtemp(prefix="submission-", dir=self.workdir)
         try:
             # In a child process within rebuild.READING: no submission's text is parsed in this process.
@@ -234,13 +264,13 @@ def own_files(submitted, target: str, handout_files: dict) -> str:
 
 
 def grade_folders(paths: List[str], jobs: int = 2, sandbox: str = "auto", python: Optional[str] = None,
-                  limits: Optional[testrun.Limits] = None) -> List[dict]:
+                  limits: Optional[testrun.Limits] = None, seed: Optional[int] = None) -> List[dict]:
     """Grade the folders as `tools/grade.py PATH... --jobs N` does; the result dicts, in order."""
     os.umask(PRIVATE_UMASK)
     limits = limits or testrun.DEFAULT_LIMITS
     python = python or os.environ.get(PYTHON_VARIABLE) or sys.executable
     chosen = sandboxes.choose(sandbox, limits, private=paths, python=python)
-    grader = Grader(limits, chosen, python)
+    grader = Grader(limits, chosen, python, seed=seed)
     try:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             return list(pool.map(grader.grade, paths))
@@ -306,12 +336,21 @@ def report_text(result: dict, sandbox: sandboxes.Sandbox) -> List[str]:
         lines.append("score 0: " + safe_text(result["error"]))
     else:
         lines += points.format_table(result["rows"])
+    lines.append("record: " + record_text(result))
     lines += [line[0].lower() + line[1:] for line in report_lines(result, sandbox, staff=True)]
     return lines + ["tutor: " + finding for finding in result.get("vectorisation", [])]  # never in results.json
 
 
+def record_text(result: dict) -> str:
+    """E.g. 'seed 123, kit commit 1a2b..., handout 0f3c..., 2.4 s': what a regrade of this result needs."""
+    record = result.get("record") or {}
+    return "seed {}, kit commit {}, handout {}, {} s".format(
+        record.get("seed", "?"), record.get("kit commit", "?"), record.get("handout", "?"), result.get("seconds", "?"))
+
+
 def gradescope(result: dict, sandbox: sandboxes.Sandbox) -> dict:
-    extra = {"integrity": [safe_text(text) for text in result["integrity"]],
+    extra = {"record": dict(result.get("record") or {}, seconds=result.get("seconds")),
+             "integrity": [safe_text(text) for text in result["integrity"]],
              "gaps not taken": [safe_text(text) for text in result["policy"]],
              "notes": [safe_text(text) for text in result["notes"]], "name": result["name"],
              "platform": result.get("platform"), "sandbox": sandbox.describe(), "sandbox notes": list(sandbox.notes)}
@@ -319,23 +358,29 @@ def gradescope(result: dict, sandbox: sandboxes.Sandbox) -> dict:
     if result["error"]:
         extra["error"] = safe_text(result["error"])
         text = "\n".join(part for part in (extra["error"], output) if part)
-        return tutor_points.gradescope({"score": 0, "output": text, "extra_data": extra, "tests": []}, result)
-    return tutor_points.gradescope(points.gradescope_results(result["rows"], output=output, extra_data=extra),
-                                   result)
+        graded = {"score": 0, "output": text, "extra_data": extra, "tests": []}
+    else:
+        graded = points.gradescope_results(result["rows"], output=output, extra_data=extra)
+    graded["execution_time"] = result.get("seconds")  # Gradescope's field: seconds the grading took
+    return tutor_points.gradescope(graded, result)
 
 
 def write_csv(results: List[dict], path: str, sandbox: sandboxes.Sandbox) -> None:
     keys = [task.key for task in TASKS]
     with open(path, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
-        writer.writerow(["name"] + keys + ["total", "integrity findings", "error", "sandbox notes"])
+        writer.writerow(["name"] + keys + ["total", "integrity findings", "error", "sandbox notes", "seed",
+                                           "kit commit", "handout", "python", "seconds"])
         for result in results:
             # A gap not taken counts as a finding for a tutor (the terminal report and results.json name it);
             # without a sandbox, every row says so in its error column.
             error = result["error"] or ("graded without a sandbox" if sandbox.mode == "none" else "")
             writer.writerow([csv_cell(result["name"])] + [points_of(result, key) for key in keys] +
                             [score(result), len(result["integrity"]) + len(result["policy"]), csv_cell(error),
-                             csv_cell("; ".join(sandbox.notes))])
+                             csv_cell("; ".join(sandbox.notes))] +
+                            [(result.get("record") or {}).get(key, "") for key in ("seed", "kit commit", "handout",
+                                                                                   "python")] +
+                            [result.get("seconds", "")])
 
 
 def summary(results: List[dict]) -> List[str]:
@@ -374,7 +419,7 @@ def main(argv=None) -> int:
         sandbox = sandboxes.choose("none" if args.no_sandbox else args.sandbox, limits, args.sandbox_user,
                                    private=[path for path in args.submissions if os.path.isdir(path)],
                                    python=args.python)
-        grader = Grader(limits, sandbox, args.python, keep=args.keep)
+        grader = Grader(limits, sandbox, args.python, keep=args.keep, seed=args.seed)
     except (handout.HandoutError, RuntimeError, OSError) as error:
         print("grade: cannot start: {}".format(error), file=sys.stderr)
         return 2

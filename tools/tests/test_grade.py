@@ -612,3 +612,30 @@ def test_code_style_bonus_looks_at_lib_and_root_scripts_of_a_filled_gap(tmp_path
     (tmp_path / "run_me.py").write_text("y = [" + "1, " * 60 + "]\n")
     row = points.code_style_row(str(tmp_path), filled=1)
     assert row.points == 0 and "E501" in row.detail
+
+
+@pytest.mark.timeout(300)
+def test_the_record_says_what_a_regrade_needs_and_the_same_seed_gives_the_same_result(tmp_path):
+    # One wrong gap, so that the value checks' inputs matter: graded twice with the record's seed, the points and
+    # the record agree; results.json carries the record and Gradescope's execution_time, the CSV its columns.
+    folder = make_handout(tmp_path / "one_wrong", fill=ALL, bodies={"linear_backward": "return grad @ self.W.data"})
+    outputs = []
+    for run in range(2):
+        table, results = tmp_path / "grades-{}.csv".format(run), tmp_path / "results-{}.json".format(run)
+        done = subprocess.run([sys.executable, GRADE, "--sandbox", SANDBOX, "--seed", "20261207", "--csv", str(table),
+                               "--json", str(results), str(folder)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              universal_newlines=True, timeout=280)
+        assert done.returncode == 0, done.stdout
+        with open(str(table), newline="", encoding="utf-8") as file:
+            row = next(csv.DictReader(file))
+        outputs.append((row, json.loads(results.read_text(encoding="utf-8")), done.stdout))
+    (first, first_json, stdout), (second, second_json, _) = outputs
+    assert first["seed"] == second["seed"] == "20261207" and first["kit commit"] == second["kit commit"]
+    assert first["kit commit"] and first["handout"] == second["handout"] and first["python"].startswith("Python ")
+    assert [first[key] for key in ALL + ["total"]] == [second[key] for key in ALL + ["total"]]
+    assert first["linear_backward"] == "0" and first["relu_backward"] == "1"
+    record = first_json["extra_data"]["record"]
+    assert record["seed"] == 20261207 and record["kit commit"] == first["kit commit"] and record["seconds"] > 0
+    assert isinstance(first_json["execution_time"], (int, float)) and first_json["execution_time"] > 0
+    assert [test["score"] for test in first_json["tests"]] == [test["score"] for test in second_json["tests"]]
+    assert "record: seed 20261207, kit commit " in stdout
