@@ -3,8 +3,8 @@
     python tools/gradescope/build_autograder_zip.py autograder.zip
 
 The zip holds setup.sh and run_autograder at its top level (where Gradescope looks for them) and every
-file git tracks in this repository next to them; Gradescope unpacks it into
-/autograder/source. Commit first: the builder refuses a tree whose tracked files have changes that are not
+file git tracks in this repository next to them, and KIT_COMMIT, the commit it was built from (the grader's record
+names it); Gradescope unpacks it into /autograder/source. Commit first: the builder refuses a tree whose tracked files have changes that are not
 committed (the zip would hold them as they are on disk), and it lists the files git does not track, which it
 leaves out.
 """
@@ -17,6 +17,8 @@ import zipfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 TOP_LEVEL = ("setup.sh", "run_autograder")
+# The commit the zip was built from, at its top (tools/grade.py's kit_commit reads it where there is no git).
+COMMIT_FILE = "KIT_COMMIT"
 
 
 def tracked_files(repo: str) -> list:
@@ -62,6 +64,11 @@ def build(target: str, repo: str = REPO) -> list:
             if path not in TOP_LEVEL:
                 archive.write(os.path.join(repo, path), path)
                 names.append(path)
+        # The zip holds no .git: the grader's record names the commit it was built from by this file.
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, check=True, stdout=subprocess.PIPE,
+                              universal_newlines=True).stdout.strip()
+        archive.writestr(COMMIT_FILE, head + "\n")
+        names.append(COMMIT_FILE)
     return names
 
 

@@ -64,7 +64,10 @@ def test_a_clean_tree_builds(repo, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "wrote" in done.stdout and "left out" not in done.stdout and done.stderr == ""
     names = names_in(tmp_path / "autograder.zip")
-    assert names[:2] == ["setup.sh", "run_autograder"] and sorted(names[2:]) == packed_files()
+    assert names[:2] == ["setup.sh", "run_autograder"] and names[-1] == "KIT_COMMIT"
+    assert sorted(names[2:-1]) == packed_files()
+    with zipfile.ZipFile(str(tmp_path / "autograder.zip")) as opened:
+        assert opened.read("KIT_COMMIT").decode("ascii") == git(repo, "rev-parse", "HEAD")
 
 
 def test_untracked_files_are_named_and_left_out(repo, tmp_path):
@@ -81,7 +84,7 @@ def test_untracked_files_are_named_and_left_out(repo, tmp_path):
     assert "left out, as git does not track them" in done.stdout
     listed = [line.strip() for line in done.stdout.splitlines() if line.startswith("  ")]
     assert listed == ["lib/new_layer.py", "notes/todo.txt"], done.stdout
-    assert sorted(names_in(repo / "autograder.zip")[2:]) == packed_files()
+    assert sorted(names_in(repo / "autograder.zip")[2:-1]) == packed_files()
 
 
 @pytest.mark.parametrize("change, named", [
