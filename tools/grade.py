@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from typing import List, Optional
 
@@ -48,6 +49,7 @@ from grading import style as style_check  # noqa: E402
 from grading.tasks import CODE_TASKS, TASKS, TASKS_BY_KEY  # noqa: E402
 from tools import handout, rebuild, sandbox as sandboxes, testrun, tutor_points  # noqa: E402
 from tools.report import findings as tutor_findings  # noqa: E402
+from tools import regrade  # noqa: E402
 from tools.submission import safe_text  # noqa: E402
 
 # The interpreter of the sandboxed runs, if not --python: the course promises Python 3.8 (see the README).
@@ -89,6 +91,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, help="the value checks' seed (default: drawn anew for this run); a "
                                                  "regrade with the seed and kit commit of an earlier run's record "
                                                  "gives the same points")
+    parser.add_argument("--previous", metavar="FILE", help="an earlier run's CSV (or results.json): list every "
+                                                           "submission whose points changed, and why, and keep its "
+                                                           "earlier total in the record")
     parser.add_argument("--tutor-points", metavar="FILE", help="merge a filled-in copy of tutor_points.csv into "
                                                                "the totals of the CSV, the report and results.json")
     args = parser.parse_args(argv)
@@ -377,7 +382,7 @@ def write_csv(results: List[dict], path: str, sandbox: sandboxes.Sandbox) -> Non
     with open(path, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
         writer.writerow(["name"] + keys + ["total", "integrity findings", "error", "sandbox notes", "seed",
-                                           "kit commit", "handout", "python", "seconds"])
+                                           "kit commit", "handout", "python", "seconds", "previous total"])
         for result in results:
             # A gap not taken counts as a finding for a tutor (the terminal report and results.json name it);
             # without a sandbox, every row says so in its error column.
@@ -387,7 +392,7 @@ def write_csv(results: List[dict], path: str, sandbox: sandboxes.Sandbox) -> Non
                              csv_cell("; ".join(sandbox.notes))] +
                             [(result.get("record") or {}).get(key, "") for key in ("seed", "kit commit", "handout",
                                                                                    "python")] +
-                            [result.get("seconds", "")])
+                            [result.get("seconds", ""), (result.get("record") or {}).get("previous total", "")])
 
 
 def summary(results: List[dict]) -> List[str]:
@@ -412,6 +417,11 @@ def main(argv=None) -> int:
                                   ) if args.tutor_points else None
     except tutor_points.TutorPointsError as error:
         print("grade: --tutor-points: {}".format(error), file=sys.stderr)
+        return 2
+    try:
+        previous = regrade.read(args.previous) if args.previous else None
+    except regrade.PreviousError as error:
+        print("grade: --previous: {}".format(error), file=sys.stderr)
         return 2
     if args.report:
         try:
@@ -450,6 +460,18 @@ def main(argv=None) -> int:
         if result.get("traceback"):
             print(result["traceback"], file=sys.stderr)
     print("\n".join(summary(results)))
+    changes = []
+    if previous is not None:
+        now = OrderedDict((csv_cell(result["name"]), dict(
+            {key: regrade.text_of(points_of(result, key)) for key in regrade.KEYS}, total=regrade.text_of(
+                score(result)))) for result in results)
+        why = {csv_cell(result["name"]): {row.task.key: safe_text(row.detail, 160) for row in result["rows"] or []}
+               for result in results}
+        changes = regrade.lines(regrade.compare(previous, now), args.previous, why)
+        for result in results:
+            before = previous.get(csv_cell(result["name"]))
+            result["record"]["previous total"] = before["total"] if before else ""
+        print("\n".join(changes))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as file:
             json.dump(gradescope(results[0], sandbox), file, indent=2)
@@ -457,7 +479,7 @@ def main(argv=None) -> int:
         write_csv(results, args.csv, sandbox)
     if args.report:
         site.write_site(args.report, results, sandbox.describe(), graded_without_sandbox=sandbox.mode == "none",
-                        sandbox_notes=sandbox.notes)
+                        sandbox_notes=sandbox.notes, changes=changes)
         tutor_points.write_template(os.path.join(args.report, "tutor_points.csv"),
                                     [csv_cell(result["name"]) for result in results], tutor)
         print("grade: the class report is in {}".format(os.path.join(args.report, "index.html")), file=sys.stderr)

@@ -2,11 +2,11 @@
 
     python tools/gradescope/build_autograder_zip.py autograder.zip
 
-The zip holds setup.sh and run_autograder at its top level (where Gradescope looks for them) and every
-file git tracks in this repository next to them, and KIT_COMMIT, the commit it was built from (the grader's record
-names it); Gradescope unpacks it into /autograder/source. Commit first: the builder refuses a tree whose tracked files have changes that are not
-committed (the zip would hold them as they are on disk), and it lists the files git does not track, which it
-leaves out.
+The zip holds setup.sh and run_autograder at its top level (where Gradescope looks for them), every file git
+tracks in this repository next to them, and KIT_COMMIT, the commit it was built from (the grader's record names
+it); Gradescope unpacks it into /autograder/source. Commit first: the builder refuses a tree whose tracked files
+have changes that are not committed (the zip would hold them as they are on disk), and it lists the files git does
+not track, which it leaves out.
 """
 import argparse
 import os

@@ -353,9 +353,10 @@ def inline(name: str) -> dict:
 
 
 def write_site(directory: str, results: List[dict], sandbox: str, graded_without_sandbox: bool = False,
-               sandbox_notes: Sequence[str] = ()) -> None:
+               sandbox_notes: Sequence[str] = (), changes: Sequence[str] = ()) -> None:
     """Write the class report for these grading results (tools/grade.py's, tutor points merged or not);
-    sandbox_notes, what held in the sandbox, go on the tutor pages only."""
+    sandbox_notes, what held in the sandbox, go on the tutor pages only; changes, what changed since an earlier
+    grading (tools/regrade.py's lines), on the class page."""
     env = environment()
     style, script = inline("report.css"), inline("sort.js")
     with_tutor = any("tutor" in result for result in results)
@@ -401,7 +402,8 @@ def write_site(directory: str, results: List[dict], sandbox: str, graded_without
     page = env.get_template("class.html").render(
         views=views, columns=columns, statistics=class_statistics(results), feedback=feedback_summary(results),
         histogram=histogram(totals, "total points", step=0.5 if fractional else 1.0, top=maximum) if totals else None,
-        median=number(statistics.median(totals)) if totals else None, script=script, **common)
+        median=number(statistics.median(totals)) if totals else None, script=script, changes=list(changes),
+        **common)
     write(os.path.join(directory, "index.html"), page)
     with open(os.path.join(directory, "pages.csv"), "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)

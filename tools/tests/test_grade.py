@@ -639,3 +639,42 @@ def test_the_record_says_what_a_regrade_needs_and_the_same_seed_gives_the_same_r
     assert isinstance(first_json["execution_time"], (int, float)) and first_json["execution_time"] > 0
     assert [test["score"] for test in first_json["tests"]] == [test["score"] for test in second_json["tests"]]
     assert "record: seed 20261207, kit commit " in stdout
+
+
+@pytest.mark.timeout(400)
+def test_previous_lists_exactly_the_submissions_whose_points_changed(tmp_path):
+    # A class of three graded, then one fixed and one removed: --previous lists the fixed one with its task, names
+    # the one no longer graded and the new one, keeps the earlier total in the CSV, and puts it on the class page.
+    same = make_handout(tmp_path / "ann_same", fill=ALL)
+    fixed = make_handout(tmp_path / "bob_fixed", fill=ALL, bodies={"relu_backward": "return grad"})
+    gone = make_handout(tmp_path / "cat_gone", fill=["zero_grad"])
+    before = tmp_path / "before.csv"
+    done = subprocess.run([sys.executable, GRADE, "--sandbox", SANDBOX, "--jobs", "2", "--quiet", "--csv", str(before),
+                           str(same), str(fixed), str(gone)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, timeout=300)
+    assert done.returncode == 0, done.stdout
+    make_handout(tmp_path / "bob_fixed_again", fill=ALL)
+    shutil.rmtree(str(fixed))
+    os.rename(str(tmp_path / "bob_fixed_again"), str(fixed))
+    new = make_handout(tmp_path / "dan_new", fill=["zero_grad"])
+    after, site = tmp_path / "after.csv", tmp_path / "site"
+    done = subprocess.run([sys.executable, GRADE, "--sandbox", SANDBOX, "--jobs", "2", "--quiet", "--csv", str(after),
+                           "--previous", str(before), "--report", str(site), str(same), str(fixed), str(new)],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=300)
+    assert done.returncode == 0, done.stdout
+    lines = done.stdout.splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith("changed since "))
+    assert lines[start] == "changed since {}: 1 of the submissions graded".format(before), done.stdout
+    assert lines[start + 1].startswith("  bob_fixed: total {} -> {} (relu_backward 0 -> 1".format(
+        CODE_POINTS, CODE_POINTS + 1)), done.stdout
+    assert lines[start + 2:start + 4] == ["  in {} but not graded now: cat_gone".format(before),
+                                          "  graded now but not in {}: dan_new".format(before)], done.stdout
+    with open(str(after), newline="", encoding="utf-8") as file:
+        rows = {row["name"]: row for row in csv.DictReader(file)}
+    assert rows["bob_fixed"]["previous total"] == str(CODE_POINTS) and rows["ann_same"]["previous total"] == str(
+        CODE_POINTS + 1) and rows["dan_new"]["previous total"] == ""
+    page = (site / "index.html").read_text(encoding="utf-8")
+    assert "Changed since the previous grading" in page and "bob_fixed: total" in page
+    wrong = subprocess.run([sys.executable, GRADE, "--previous", str(tmp_path / "ann_same" / "README.md"), str(same)],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=60)
+    assert wrong.returncode == 2 and "is not a CSV of tools/grade.py --csv" in wrong.stdout, wrong.stdout
