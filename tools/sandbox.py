@@ -64,7 +64,9 @@ UID_COUNT = 2 ** 24
 LOCK_DIR = "/run/exercise3-sandbox"
 RESERVE_ATTEMPTS = 100
 # Processes and threads a run may start (pytest needs one; BLAS threads are off); per run, as its uid is its own.
-EXTRA_PROCESSES = 64
+# Few: each can keep a core busy (in a session of its own, past the scheduler's grouping by session) for as long
+# as the run lasts, slowing the runs of the submissions graded beside it.
+EXTRA_PROCESSES = 8
 # The run's files in total: bubblewrap's /tmp is a tmpfs of this size; in the fallback, a watcher stops the run.
 DISK_CAP_MB = 256
 FILES_CAP = 20000

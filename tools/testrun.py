@@ -47,6 +47,12 @@ MARGIN_SECONDS = 1
 POLL_SECONDS = 0.25
 # The most of a log that is read: a run that writes more is cut there.
 LOG_BYTES = 16 * 1024 * 1024
+# The longest event read: a value check's outputs take under 30 kB. A longer line is passed over unparsed (parsed,
+# 16 MB of JSON becomes about 400 MB of Python objects in the grader's own process).
+EVENT_BYTES = 1024 * 1024
+# The most of a message, and of its headline, that is kept (the plugin writes at most 4,000 characters).
+MESSAGE_CHARACTERS = 4000
+HEADLINE_CHARACTERS = 300
 VALUE_CHECKS = "grading/value_checks.py"
 # A task's value check, the one item whose outputs earn its points (the file's lines items are for tutors).
 VALUE_CHECK_ITEM = VALUE_CHECKS + "::test_value_check["
@@ -71,9 +77,11 @@ def marker_expression() -> str:
 
 def events(lines: Iterable[bytes]) -> List[dict]:
     """The well-formed events among complete log lines: anything else (a line cut short by a crash, text that is
-    not a JSON object, an event without a name) is passed over."""
+    not a JSON object, an event without a name, a line longer than EVENT_BYTES) is passed over."""
     found = []
     for line in lines:
+        if len(line) > EVENT_BYTES:
+            continue
         try:
             event = json.loads(line.decode("utf-8", errors="replace"))
         except (ValueError, RecursionError):
@@ -134,6 +142,15 @@ class Watchdog:
         return now > self.deadline + MARGIN_SECONDS
 
 
+def kept_properties(nodeid: str, properties) -> dict:
+    """What the grader reads of a result's properties, and nothing else: a value check's "values", a lines item's
+    "lines" (whatever else a forged event carries is dropped, so that a submission's outcomes stay small)."""
+    if not isinstance(properties, dict):
+        return {}
+    wanted = "values" if nodeid.startswith(VALUE_CHECK_ITEM) else "lines" if nodeid.startswith(VALUE_CHECKS) else None
+    return {wanted: properties[wanted]} if wanted in properties else {}
+
+
 def read_log(path: str) -> LogResult:
     """The events of a log that untrusted code wrote: anything that is not a well-formed event is passed over."""
     collected, outcomes, errors, running, finished = OrderedDict(), OrderedDict(), [], None, False
@@ -148,10 +165,10 @@ def read_log(path: str) -> LogResult:
         elif kind == "start" and isinstance(nodeid, str):
             running = nodeid
         elif kind == "result" and isinstance(nodeid, str):
-            properties = event.get("properties")
-            outcomes[nodeid] = {"outcome": str(event.get("outcome", "failed")),
-                                "message": str(event.get("message", "")), "headline": str(event.get("headline", "")),
-                                "properties": properties if isinstance(properties, dict) else {}}
+            outcomes[nodeid] = {"outcome": str(event.get("outcome", "failed"))[:20],
+                                "message": str(event.get("message", ""))[:MESSAGE_CHARACTERS],
+                                "headline": str(event.get("headline", ""))[:HEADLINE_CHARACTERS],
+                                "properties": kept_properties(nodeid, event.get("properties"))}
             if running == nodeid:
                 running = None
         elif kind == "collect_error":

@@ -116,3 +116,28 @@ def test_forged_events_cannot_loop_the_grader_and_the_run_limit_holds(tmp_path):
     # The run limit ended it, and the grader (start-up, collection, the reference's outputs) adds some seconds.
     assert seconds < limits.run_seconds + 30, seconds
     assert any("used up their time limit of 25 s" in row.detail for row in rows.values()), rows
+
+
+def test_what_a_log_can_make_the_grader_keep_is_small(tmp_path):
+    # A forged result whose properties are 16 MB of JSON became about 420 MB of Python objects in the grader, kept
+    # for every test of the submission (the red team's run grew past 6 GB). Now a line over EVENT_BYTES is passed
+    # over unparsed, and of a result only what the grader reads is kept: a value check's values, a lines item's
+    # lines, a message of at most 4,000 characters.
+    check = testrun.VALUE_CHECK_ITEM + "relu_backward]"
+    lines = [json.dumps({"event": "result", "nodeid": "tests/a.py::huge", "outcome": "passed",
+                         "properties": {"p": [{}] * 500000}}),
+             json.dumps({"event": "result", "nodeid": "tests/a.py::many", "outcome": "failed", "message": "m" * 10 ** 5,
+                         "properties": {"p": [{}] * 100000, "values": [1]}}),
+             json.dumps({"event": "result", "nodeid": check, "outcome": "passed",
+                         "properties": {"values": {"dL/dz": [1.0]}, "p": [{}] * 1000}})]
+    path = tmp_path / "log.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    assert len(lines[0]) > testrun.EVENT_BYTES > len(lines[1])
+    started = time.time()
+    log = testrun.read_log(str(path))
+    assert time.time() - started < 10
+    assert "tests/a.py::huge" not in log.outcomes
+    many = log.outcomes["tests/a.py::many"]
+    assert many["properties"] == {} and len(many["message"]) == testrun.MESSAGE_CHARACTERS
+    assert log.outcomes[check]["properties"] == {"values": {"dL/dz": [1.0]}}
+    assert [event["nodeid"] for event in testrun.LogTail(str(path)).new_events()] == ["tests/a.py::many", check]
