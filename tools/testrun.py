@@ -260,9 +260,9 @@ def run_graded_tests(root: str, expected: Dict[str, str], seed: int, limits: Lim
     {"outcomes": {node id: outcome}, "notes": [...], "runs": how many processes}.
 
     The visible tests run first, in one process; then each value check runs in a process of its own (a fresh run,
-    a fresh identity), asked for that check alone. So the only gap that has run in the process whose outputs earn
-    a task's points is that task's own (its check calls no other: grading/tasks.py), and a gap cannot patch
-    another task's class, nor forge another check's result, to earn that task's points.
+    a fresh identity), asked for that check alone. So the only gaps that have run in the process whose outputs earn
+    a task's points are that task's own and those it declares in `needs` (grading/tasks.py), and no other gap can
+    patch the task's class, nor forge its check's result, to earn its points.
 
     A test whose process crashed, exited or was stopped while it ran fails with that reason; the tests after it run
     in a new process. Tests of a task that already failed are not run again (no partial credit), and neither are
