@@ -204,7 +204,13 @@ class Grader:
             filled = sum(gap.status == "filled" for gap in built.gaps.values())
             style = points.code_style_row(own_files(submitted, os.path.join(scratch, "own"), self.handout), filled,
                                           style_check.GRADER)
-            result["rows"] = points.all_rows(code_rows, style, points.feedback_row(tree))
+            if points.FEEDBACK_FILE in submitted.files:
+                feedback = points.feedback_row(tree)
+            else:  # not the handout's template, which the tree holds, but what happened
+                feedback = points.Row(TASKS_BY_KEY["feedback"], 0, "failed", safe_text(
+                    (submitted.unread or {}).get(points.FEEDBACK_FILE) or "{} is not in the submission".format(
+                        points.FEEDBACK_FILE)))
+            result["rows"] = points.all_rows(code_rows, style, feedback)
         except rebuild.ReadingFailed as error:
             result["error"] = "grading failed: {}".format(safe_text(error))
         except Exception as error:  # the submission gets a row with score 0 and the reason; the others go on

@@ -31,6 +31,8 @@ STARTUP_SECTIONS = {"tox.ini": ("pytest",), "setup.cfg": ("tool:pytest",),
 # The longest diff that a finding names a line of is the handout's file and this many lines more: difflib's time
 # grows with the submission's length times the square of the handout's.
 DIFF_SLACK = 200
+# Python files not in the handout that are named one by one (a copied environment holds thousands).
+FOREIGN_LISTED = 10
 
 # status: "filled" (spliced in, runs), "empty" (the handout's raise), "rejected" (not spliced; message says why),
 # "missing" (no such file or gap). body: the student's lines as submitted (for tutors), or None.
@@ -61,7 +63,7 @@ def read_and_rebuild(submission: str, handout: "OrderedDict[str, bytes]", wanted
         raise ReadingFailed(str(answer["error"]))
     read, built = answer["submission"], answer["built"]
     submitted = Submission(read["root"], OrderedDict(read["files"]), read["present"], read["findings"],
-                           tuple(read["notes"]))
+                           tuple(read["notes"]), dict(read["unread"]))
     files = OrderedDict(handout)
     files.update((path, text.encode("utf-8")) for path, text in built["files"])
     gaps = OrderedDict((name, GapResult(TASKS_BY_KEY[key], status, message, body))
@@ -80,7 +82,7 @@ def answer(request: dict) -> dict:
     built = rebuild(handout, submitted)
     return {"submission": {"root": submitted.root, "files": list(submitted.files.items()),
                            "present": list(submitted.present), "findings": list(submitted.findings),
-                           "notes": list(submitted.notes)},
+                           "notes": list(submitted.notes), "unread": dict(submitted.unread or {})},
             "built": {"files": [[path, content.decode("utf-8")] for path, content in built.files.items()
                                 if content is not None and content != handout.get(path)],
                       "gaps": [[name, gap.task.key, gap.status, gap.message, gap.body]
@@ -112,8 +114,9 @@ def rebuild(handout: "OrderedDict[str, bytes]", submission: Submission, tasks: D
         if student_text is None:
             if handout_gaps or path.startswith("lib/"):
                 findings.append("{} is missing or could not be read".format(path))
+            why = (submission.unread or {}).get(path) or "{} is missing".format(path)
             for gap in handout_gaps:
-                gaps[gap.name] = GapResult(tasks[gap.name], "missing", "{} is missing".format(path), None)
+                gaps[gap.name] = GapResult(tasks[gap.name], "missing", why, None)
             continue
         differs = compare_outside_gaps(path, handout_text, student_text)
         if not handout_gaps:
@@ -186,8 +189,9 @@ def first_differences(expected: List[str], got: List[str], context: int) -> List
 
 
 def extra_files(submission: Submission, handout: Dict[str, bytes]) -> List[str]:
-    """Findings for files that could change how Python or pytest start, and Python files not in the handout."""
-    findings = []
+    """Findings for files that could change how Python or pytest start, and Python files not in the handout (the
+    first FOREIGN_LISTED of these by name, then one line that counts the rest)."""
+    findings, foreign = [], []
     for path in submission.present:
         if path in handout:
             continue
@@ -197,8 +201,12 @@ def extra_files(submission: Submission, handout: Dict[str, bytes]) -> List[str]:
             findings.append("{} would change how Python or pytest start (not used: only the gaps are graded)"
                             .format(path))
         elif name.endswith(".py") and not path.startswith("tests/"):
-            findings.append("{} is a Python file that is not in the handout (not used: only the gaps are graded)"
-                            .format(path))
+            foreign.append(path)
+    findings += ["{} is a Python file that is not in the handout (not used: only the gaps are graded)".format(path)
+                 for path in foreign[:FOREIGN_LISTED]]
+    if len(foreign) > FOREIGN_LISTED:
+        findings.append("and {} more Python files that are not in the handout (not used), such as {}".format(
+            len(foreign) - FOREIGN_LISTED, foreign[FOREIGN_LISTED]))
     return findings
 
 

@@ -9,8 +9,8 @@ of the repository's folder), the one with the most gaps filled of several, or th
 their folders.
 
 Only text is read here; nothing of a submission is ever imported, executed or copied as it is. Virtual environments
-(any folder holding a pyvenv.cfg), version control and caches are skipped. A UTF-8 byte-order mark and CRLF or CR
-line endings are normalised away, so they are no difference.
+(any folder holding a pyvenv.cfg or conda-meta/), version control and caches are skipped. A UTF-8 byte-order mark
+and CRLF or CR line endings are normalised away, so they are no difference.
 """
 import errno
 import os
@@ -29,7 +29,11 @@ MAX_COUNTED = 10 * MAX_ENTRIES
 MAX_NAMED = 5
 # Of several folders that hold the exercise, the first this many by name are compared.
 MAX_CANDIDATES = 8
-# Folders that are never part of a solution; skipped silently. Virtual environments are found by their pyvenv.cfg.
+# How many folders of nothing but one folder are followed down, past the one folder down always looked in.
+MAX_DEPTH = 2
+# Folders that are never part of a solution; skipped silently. Virtual environments are found by their pyvenv.cfg
+# (venv, virtualenv) or conda-meta/ (conda): ENVIRONMENT_MARKERS.
+ENVIRONMENT_MARKERS = ("pyvenv.cfg", "conda-meta")
 SKIPPED_FOLDERS = (".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".ipynb_checkpoints", "results", ".idea",
                    ".vscode", "node_modules")
 _FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(
@@ -39,8 +43,9 @@ _FILE_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLO
 # files: {relative path: normalised text} of the files that were asked for and could be read, by the handout's
 # paths. present: every regular file seen, relative paths (a file taken by its name under its handout path).
 # findings: what a tutor should know about how it was read (integrity findings). notes: how it was read, for the
-# student and the tutor, that costs nothing (the folder graded, what the walk left).
-Submission = namedtuple("Submission", "root files present findings notes", defaults=((),))
+# student and the tutor, that costs nothing (the folder graded, what the walk left). unread: {wanted path: why it
+# was there but not read, as the finding says it} (a file over MAX_FILE_BYTES, a link), for the gap's own row.
+Submission = namedtuple("Submission", "root files present findings notes unread", defaults=((), None))
 
 
 def normalise(raw: bytes) -> str:
@@ -91,6 +96,11 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def is_environment(folder: str) -> bool:
+    """Whether a folder is a Python environment (a venv's pyvenv.cfg, conda's conda-meta/), whatever its name."""
+    return any(os.path.lexists(os.path.join(folder, marker)) for marker in ENVIRONMENT_MARKERS)
+
+
 class NotRead(Exception):
     """A path that was not read. where: the path of the component that stopped it; kind: what that component is
     ("a symbolic link", ...), or None where nothing is to be said (missing, a skipped folder, a file too big: the
@@ -116,7 +126,7 @@ def _folder_of(root: str, path: str) -> int:
             os.close(descriptor)
             raise NotRead(where)
         descriptor = _enter(descriptor, folder, where)
-        if _exists(descriptor, "pyvenv.cfg"):
+        if any(_exists(descriptor, marker) for marker in ENVIRONMENT_MARKERS):
             os.close(descriptor)
             raise NotRead(where)  # a virtual environment, whatever its name
     return descriptor
@@ -221,8 +231,7 @@ def list_files(root: str, findings: List[str], notes: List[str], first=(), limit
                 except OSError:
                     continue
                 if stat.S_ISDIR(mode):
-                    if entry.name not in SKIPPED_FOLDERS and not os.path.lexists(
-                            os.path.join(entry.path, "pyvenv.cfg")):
+                    if entry.name not in SKIPPED_FOLDERS and not is_environment(entry.path):
                         (chosen if path in first else others).append(path)
                 elif stat.S_ISREG(mode):
                     found.append(path)
@@ -284,7 +293,7 @@ def read_submission(root: str, wanted: List[str], aliases: Optional[Dict[str, st
     if not os.path.isdir(root):
         raise FileNotFoundError("{} is not a folder".format(root))
     aliases = aliases or {}
-    findings, notes, reported = [], [], set()
+    findings, notes, reported, unread = [], [], {}, {}
     files = OrderedDict()
     for path in wanted:
         source = aliases.get(path, path)
@@ -292,22 +301,24 @@ def read_submission(root: str, wanted: List[str], aliases: Optional[Dict[str, st
             files[path] = normalise(read_below(root, source))
         except NotRead as stopped:
             if stopped.where in reported:
+                unread[path] = reported[stopped.where]
                 continue
             if stopped.kind is not None:
-                findings.append("{} is {} (not read)".format(stopped.where, stopped.kind))
+                finding = "{} is {} (not read)".format(stopped.where, stopped.kind)
             elif stopped.error is not None and stopped.error.errno == errno.EFBIG:
-                findings.append("{} is larger than {} MB (not read)".format(source, MAX_FILE_BYTES // 1024 ** 2))
+                finding = "{} is larger than {} MB (not read)".format(source, MAX_FILE_BYTES // 1024 ** 2)
             elif stopped.error is not None and stopped.error.errno not in (errno.ENOENT, errno.ENOTDIR):
-                findings.append("{} could not be read ({})".format(stopped.where, stopped.error.strerror))
+                finding = "{} could not be read ({})".format(stopped.where, stopped.error.strerror)
             else:
                 continue  # missing, or in a skipped folder: nothing to say
-            reported.add(stopped.where)
+            findings.append(finding)
+            reported[stopped.where] = unread[path] = finding
     first = {"/".join(path.split("/")[:depth]) for path in list(wanted) + list(known)
              for depth in range(1, path.count("/") + 1)}
     listed = list_files(root, findings, notes, first, limit, reported)
     taken = {source: path for path, source in aliases.items() if path in files}
     present = sorted(set(taken.get(path, path) for path in listed) | set(files))
-    return Submission(root, files, present, findings, tuple(notes))
+    return Submission(root, files, present, findings, tuple(notes), unread)
 
 
 def filled_gaps(files: Dict[str, str]) -> int:
@@ -328,14 +339,16 @@ def filled_gaps(files: Dict[str, str]) -> int:
     return filled
 
 
-def locate(submission: str, handout: Dict[str, bytes], wanted: List[str]) -> Submission:
+def locate(submission: str, handout: Dict[str, bytes], wanted: List[str], depth: int = 0) -> Submission:
     """The submission read from the folder that holds the exercise, with a note that says which if not its own:
     - the submission itself, where any gap file of the handout is at its path;
     - else the one folder directly inside it that holds one (a zip of the repository's folder);
     - else, of several such folders, the one with the most gaps filled; where they tie and differ, the first by
       name, with a finding that names them all;
     - else the handout's files uploaded without their folders (lib/*.py at the top), each taken by its name
-      where no other file of the handout has that name and the handout has no file of that name at its top.
+      where no other file of the handout has that name and the handout has no file of that name at its top;
+    - else, where the submission holds nothing but one folder, that folder, as above (MAX_DEPTH folders deep at
+      most), with a note.
     """
     if not os.path.isdir(submission):
         raise FileNotFoundError("{} is not a folder".format(submission))
@@ -351,6 +364,11 @@ def locate(submission: str, handout: Dict[str, bytes], wanted: List[str]) -> Sub
         return _choose(folders, handout, gap_files, wanted)
     aliases = by_name(submission, handout, wanted)
     if not any(path in aliases for path in gap_files):
+        inner = _only_folder(submission)
+        if inner is not None and depth < MAX_DEPTH:  # a zip of a zip's folder: archive/exercise3-main/
+            read = locate(inner, handout, wanted, depth + 1)
+            return read._replace(notes=tuple("the submission's only folder is '{}': {}".format(
+                safe_name(os.path.basename(inner)), note) for note in read.notes[:1]) + read.notes[1:])
         return read_submission(submission, wanted, known=handout)
     read = read_submission(submission, wanted, aliases, known=handout)
     taken = sorted(path for path in aliases if path in read.files)
@@ -360,6 +378,29 @@ def locate(submission: str, handout: Dict[str, bytes], wanted: List[str]) -> Sub
                 ", ".join("{} as {}".format(aliases[path], path) for path in taken[:2]),
                 ", ..." if len(taken) > 2 else ""))
     return read._replace(notes=(note,) + read.notes)
+
+
+def _only_folder(submission: str) -> Optional[str]:
+    """The one real folder directly inside the submission, if it holds no other folder or file that counts (skipped
+    folders, environments and names starting with '.' do not), else None."""
+    found = []
+    try:
+        with os.scandir(submission) as entries:
+            for number, entry in enumerate(entries):
+                if number >= MAX_CANDIDATES or len(found) > 1:
+                    return None
+                if entry.name.startswith(".") or entry.name in SKIPPED_FOLDERS or entry.name == "__MACOSX":
+                    continue
+                try:
+                    folder = entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    return None
+                if not folder or is_environment(entry.path):
+                    return None
+                found.append(entry.path)
+    except OSError:
+        return None
+    return found[0] if len(found) == 1 else None
 
 
 def _folders_holding(submission: str, gap_files: List[str]) -> List[str]:
@@ -374,9 +415,8 @@ def _folders_holding(submission: str, gap_files: List[str]) -> List[str]:
                     folder = entry.is_dir(follow_symlinks=False)
                 except OSError:
                     continue
-                if folder and entry.name not in SKIPPED_FOLDERS and not os.path.lexists(
-                        os.path.join(entry.path, "pyvenv.cfg")) and any(
-                            is_regular_below(entry.path, path) for path in gap_files):
+                if folder and entry.name not in SKIPPED_FOLDERS and not is_environment(entry.path) and any(
+                        is_regular_below(entry.path, path) for path in gap_files):
                     holding.append(entry.path)
     except OSError:
         return []

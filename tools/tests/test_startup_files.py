@@ -47,3 +47,11 @@ def test_configuration_for_other_tools_is_no_finding(tmp_path, path, text):
 ])
 def test_a_file_that_changes_how_the_tests_start_is_reported(tmp_path, path, text):
     assert findings(tmp_path, {path: text}) == ["{} {} (not used: only the gaps are graded)".format(path, STARTS)]
+
+
+def test_python_files_not_in_the_handout_are_named_ten_at_a_time(tmp_path):
+    # A copied environment without its marker held 2,814 files: one finding each, 440 kB in results.json.
+    found = findings(tmp_path, {"env/site-packages/m{:04d}.py".format(number): "" for number in range(2814)})
+    assert len(found) == 11 and found[0].startswith("env/site-packages/m0000.py is a Python file that is not in")
+    assert found[-1] == "and 2804 more Python files that are not in the handout (not used), such as " \
+                        "env/site-packages/m0010.py"

@@ -220,6 +220,22 @@ def graded(tmp_path_factory):
     made["symlinked_lib"] = write(root / "symlinked_lib", filled=False)
     shutil.rmtree(os.path.join(made["symlinked_lib"], "lib"))
     os.symlink(os.path.join(handout.REPO, "lib"), os.path.join(made["symlinked_lib"], "lib"))
+    write(root / "two_folders_down" / "archive" / "exercise3-main")
+    made["two_folders_down"] = str(root / "two_folders_down")
+    made["conda_environment"] = write(root / "conda_environment")
+    environment = os.path.join(made["conda_environment"], "env")
+    os.makedirs(os.path.join(environment, "conda-meta"))
+    os.makedirs(os.path.join(environment, "lib", "python3.8", "site-packages", "pkg"))
+    for number in range(30):
+        with open(os.path.join(environment, "lib", "python3.8", "site-packages", "pkg", "m{}.py".format(number)),
+                  "w") as file:
+            file.write("x = 1\n")
+    # A debug comment pasted into the Linear.backward gap makes lib/network.py larger than the 1 MB read.
+    made["gap_file_over_1_mb"] = write(root / "gap_file_over_1_mb", change={"lib/network.py": (
+        "        # START TODO ################\n", "        # START TODO ################\n" +
+        "        # debug output: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]\n" * 16000)})
+    made["no_feedback"] = write(root / "no_feedback")
+    os.remove(os.path.join(made["no_feedback"], FEEDBACK_FILE))
     results = grade.grade_folders(list(made.values()), jobs=2, sandbox=os.environ.get("GRADE_TEST_SANDBOX", "auto"))
     return dict(zip(made, results))
 
@@ -229,7 +245,8 @@ def earned(result: dict) -> dict:
     return {row.task.key: row.points for row in result["rows"]}
 
 
-@pytest.mark.parametrize("name", ["data_folder", "two_folders", "flat_upload", "one_folder_down"])
+@pytest.mark.parametrize("name", ["data_folder", "two_folders", "flat_upload", "one_folder_down", "two_folders_down",
+                                  "conda_environment"])
 def test_an_honest_upload_of_any_shape_keeps_every_point_with_no_finding(graded, name):
     result = graded[name]
     points = earned(result)
@@ -239,8 +256,25 @@ def test_an_honest_upload_of_any_shape_keeps_every_point_with_no_finding(graded,
     note = {"data_folder": " entries under mnist/ were not looked at",
             "two_folders": "graded from 'exercise3', the one with the most gaps filled",
             "flat_upload": "the files were uploaded without their folders: ",
-            "one_folder_down": "the submission is one folder down: graded from its folder 'exercise3-main'"}[name]
-    assert any(note in text for text in result["notes"]), result["notes"]
+            "one_folder_down": "the submission is one folder down: graded from its folder 'exercise3-main'",
+            "two_folders_down": "the submission's only folder is 'archive': the submission is one folder down: "
+                                "graded from its folder 'exercise3-main'",
+            "conda_environment": None}[name]
+    assert note is None or any(note in text for text in result["notes"]), result["notes"]
+
+
+def test_a_gap_file_too_large_to_read_says_so_in_its_tasks_rows(graded):
+    # Before, tasks 3 and 5 said "lib/network.py is missing"; the integrity line alone said why.
+    rows = {row.task.key: row for row in graded["gap_file_over_1_mb"]["rows"]}
+    for key in ("linear_backward", "sequential_backward"):
+        assert rows[key].points == 0 and rows[key].detail == "lib/network.py is larger than 1 MB (not read)", rows[key]
+    assert rows["relu_backward"].points == 1
+
+
+def test_a_submission_without_feedback_md_is_told_so(graded):
+    row = next(row for row in graded["no_feedback"]["rows"] if row.task.key == "feedback")
+    assert row.points == 0 and row.detail == "feedback.md is not in the submission", row
+    assert sum(earned(graded["no_feedback"])[task.key] for task in CODE_TASKS) == total("code")
 
 
 def test_two_folders_equally_filled_are_graded_from_the_first_with_a_finding_naming_both(graded):
