@@ -57,9 +57,6 @@ PYTHON_VARIABLE = "EXERCISE3_PYTHON"
 # The trees' parent folders can be passed by every run's identity: what the grader writes must be private to it
 # (tools/sandbox.py's probe refuses the fallback otherwise).
 PRIVATE_UMASK = 0o077
-# The value check of a task (grading/value_checks.py's lines items carry no marker and are not collected, but the
-# verdict reads this item only all the same).
-VALUE_CHECK_ITEM = testrun.VALUE_CHECK_ITEM
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -154,7 +151,7 @@ class Grader:
             raise
         shutil.rmtree(collect, ignore_errors=True)
         missing = [task.key for task in CODE_TASKS if not any(
-            nodeid.startswith(VALUE_CHECK_ITEM) and key == task.key for nodeid, key in self.expected.items())]
+            nodeid.startswith(testrun.VALUE_CHECK_ITEM) and key == task.key for nodeid, key in self.expected.items())]
         if missing:
             raise RuntimeError("no value check was collected for {} (grading/checks.py)".format(", ".join(missing)))
         # The reference's outputs, computed here, in the grader's own process, from the master's lib/: they are
@@ -231,7 +228,7 @@ class Grader:
             return points.Row(task, 0, "failed", safe_text(detail))
         ids = [nodeid for nodeid, key in self.expected.items() if key == task.key]
         tests = [nodeid for nodeid in ids if not nodeid.startswith(testrun.VALUE_CHECKS)]
-        check = [nodeid for nodeid in ids if nodeid.startswith(VALUE_CHECK_ITEM)]
+        check = [nodeid for nodeid in ids if nodeid.startswith(testrun.VALUE_CHECK_ITEM)]
         row = points.code_task_row(task, tests, outcomes)
         if row.status != "passed":
             return row._replace(detail=safe_text(row.detail))
@@ -329,6 +326,14 @@ def score(result: dict):
     return tutor_points.number(total["code"][0] + total["bonus"][0] + tutor)
 
 
+def points_cells(result: dict) -> dict:
+    """{task key: points, "total": total} as text, as the CSV writes them: what --previous compares, read back from
+    the CSV's columns or from results.json's extra_data.points (tools/regrade.py)."""
+    cells = {key: regrade.text_of(points_of(result, key)) for key in regrade.KEYS}
+    cells["total"] = regrade.text_of(score(result))
+    return cells
+
+
 def points_of(result: dict, key: str):
     if key in result.get("tutor", {}):
         return tutor_points.number(result["tutor"][key])
@@ -373,6 +378,7 @@ def gradescope(result: dict, sandbox: sandboxes.Sandbox) -> dict:
              "notes": [safe_text(text) for text in result["notes"]], "name": result["name"],
              "platform": result.get("platform"), "sandbox": sandbox.describe(), "sandbox notes": list(sandbox.notes)}
     output = "\n".join(report_lines(result, sandbox))
+    extra["points"] = points_cells(result)
     if result["error"]:
         extra["error"] = safe_text(result["error"])
         text = "\n".join(part for part in (extra["error"], output) if part)
@@ -468,9 +474,7 @@ def main(argv=None) -> int:
     print("\n".join(summary(results)))
     changes = []
     if previous is not None:
-        now = OrderedDict((csv_cell(result["name"]), dict(
-            {key: regrade.text_of(points_of(result, key)) for key in regrade.KEYS}, total=regrade.text_of(
-                score(result)))) for result in results)
+        now = OrderedDict((csv_cell(result["name"]), points_cells(result)) for result in results)
         why = {csv_cell(result["name"]): {row.task.key: safe_text(row.detail, 160) for row in result["rows"] or []}
                for result in results}
         changes = regrade.lines(regrade.compare(previous, now), args.previous, why)

@@ -43,21 +43,15 @@ def read(path: str) -> "OrderedDict[str, Dict[str, str]]":
 
 
 def _from_results_json(path: str, text: str) -> "OrderedDict[str, Dict[str, str]]":
+    """The one submission of a results.json, from extra_data's name and points (tools/grade.py's points_cells)."""
     try:
-        results = json.loads(text)
-        name = results["extra_data"]["name"]
-        tests = {test["name"]: test["score"] for test in results["tests"]}
-        total = results["score"]
-    except (ValueError, KeyError, TypeError):
-        raise PreviousError("{} is not a results.json of tools/grade.py --json: expected score, tests and "
-                            "extra_data.name".format(path))
-    cells = {"total": text_of(total)}
-    for task in TASKS:
-        prefix = "Task {}: ".format(task.number) if task.kind == "code" else "{}: {}".format(
-            "Bonus" if task.kind == "bonus" else "Tutor", task.title)
-        found = [score for test, score in tests.items() if test.startswith(prefix)]
-        cells[task.key] = text_of(found[0]) if found else ""
-    return OrderedDict([(name, cells)])
+        extra = json.loads(text)["extra_data"]
+        name, cells = extra["name"], extra["points"]
+        previous = OrderedDict([(str(name), {key: text_of(cells.get(key, "")) for key in KEYS + ["total"]})])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise PreviousError("{} is not a results.json of tools/grade.py --json: expected extra_data.name and "
+                            "extra_data.points".format(path))
+    return previous
 
 
 def text_of(points) -> str:

@@ -641,6 +641,9 @@ def test_the_record_says_what_a_regrade_needs_and_the_same_seed_gives_the_same_r
     assert isinstance(first_json["execution_time"], (int, float)) and first_json["execution_time"] > 0
     assert [test["score"] for test in first_json["tests"]] == [test["score"] for test in second_json["tests"]]
     assert "record: seed 20261207, kit commit " in stdout
+    # --previous reads the same points from results.json as from the CSV.
+    from tools import regrade
+    assert regrade.read(str(tmp_path / "results-0.json")) == regrade.read(str(tmp_path / "grades-0.csv"))
 
 
 @pytest.mark.timeout(400)
