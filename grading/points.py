@@ -22,8 +22,9 @@ FEEDBACK_TEMPLATE = os.path.join("grading", "feedback_template.md")
 # A Markdown heading: one to six hashes, white space, its title.
 HEADING = re.compile(r"^#{1,6}\s+(.*)$")
 
-# points: earned (None for tutor-graded tasks); status: "passed", "failed", "not run" or "tutor".
-Row = namedtuple("Row", "task points status detail")
+# points: earned (None for tutor-graded tasks); status: "passed", "failed", "not run" or "tutor"; failure: for a
+# failed code task, its first failing test's name and first failure line (the end of detail), else None.
+Row = namedtuple("Row", "task points status detail failure", defaults=(None,))
 
 
 def task_of_markers(marker_names: Iterable[str]) -> Optional[Task]:
@@ -68,13 +69,14 @@ def code_task_row(task: Task, expected: List[str], outcomes: Dict[str, dict]) ->
         return Row(task, 0, "not run", "none of its {} tests ran".format(len(expected)))
     failed = [nodeid for nodeid in ran if outcomes[nodeid]["outcome"] == "failed"]
     if failed:
-        passed = sum(outcomes[nodeid]["outcome"] == "passed" for nodeid in ran)
-        left = len(expected) - len(failed) - passed
-        counts = "{} of the {} tests that ran failed, {} passed{}; ".format(
-            len(failed), len(failed) + passed, passed, ", {} not run after that".format(left) if left else "")
+        # One rule wherever a row is made (the students' table and workflow summary, the grader, Gradescope): the
+        # task's first failing test, by its place among the task's tests. The grader skips a task's tests after
+        # its first failure and a student's run does not, so counts of what ran would differ between the two.
         first = outcomes[failed[0]]
         message = first.get("headline") or headline(first.get("message", ""))
-        return Row(task, 0, "failed", counts + "{}: {}".format(failed[0].split("::")[-1], message))
+        failure = "{}: {}".format(failed[0].split("::")[-1], message)
+        return Row(task, 0, "failed", "failed at test {} of {}, {}".format(
+            expected.index(failed[0]) + 1, len(expected), failure), failure)
     if any(outcomes[nodeid]["outcome"] != "passed" for nodeid in ran):
         return Row(task, 0, "not run", "some of its tests were skipped")
     if len(ran) < len(expected):

@@ -231,7 +231,7 @@ class Grader:
         check = [nodeid for nodeid in ids if nodeid.startswith(testrun.VALUE_CHECK_ITEM)]
         row = points.code_task_row(task, tests, outcomes)
         if row.status != "passed":
-            return row._replace(detail=safe_text(row.detail))
+            return row._replace(detail=safe_text(row.detail), failure=safe_text(row.failure or ""))
         result = outcomes.get(check[0], {})
         if result.get("outcome") != "passed":
             message = result.get("headline") or points.headline(result.get("message", "")) or "it did not run"

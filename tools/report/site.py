@@ -44,8 +44,6 @@ FEEDBACK_TEMPLATE = os.path.join(handout.REPO, points.FEEDBACK_FILE)
 COMMON_FAILURES = 5
 # The longest feedback answer the class page quotes (a feedback.md may hold up to 1 MB).
 ANSWER_CHARACTERS = 1500
-# A row detail that starts with the counts of the task's tests: the first failure line is what follows.
-COUNTS = re.compile(r"^\d+ of the \d+ tests that ran failed, \d+ passed(?:, \d+ not run after that)?; ")
 NUMBERS = re.compile(r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 HOURS = re.compile(r"(\d+(?:[.,]\d+)?)(?:\s*(?:-|\u2013|to|bis)\s*(\d+(?:[.,]\d+)?))?")
 
@@ -71,8 +69,8 @@ def page_names(results: List[dict]) -> List[str]:
 
 
 def first_failure(row: points.Row) -> str:
-    """The line a row gives for what went wrong first, without the counts of its tests."""
-    return COUNTS.sub("", row.detail or "")
+    """The line a row gives for what went wrong first: its first failing test's, else its detail."""
+    return row.failure or row.detail or ""
 
 
 def points_text(value) -> str:

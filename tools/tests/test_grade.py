@@ -583,7 +583,7 @@ def test_gradescope_autograder_writes_results_json(tmp_path):
     assert linear["status"] == "failed" and linear["output"] == "the gap is not filled yet"
     relu = by_name["Task 2: ReLU.backward (lib/activations.py)"]
     assert relu["status"] == "failed" and len(relu["output"]) <= 400, relu["output"]
-    assert re.match(r"1 of the 1 tests that ran failed", relu["output"]), relu["output"]
+    assert re.match(r"failed at test \d+ of \d+, test_\w+: ", relu["output"]), relu["output"]
     assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(results["tests"][0])
     assert results["score"] == 1 + 1 + 1 and "integrity" in results["extra_data"]  # tasks 1 and 7, the style bonus
     assert "one folder down" in results["output"]
@@ -644,6 +644,16 @@ def test_the_record_says_what_a_regrade_needs_and_the_same_seed_gives_the_same_r
     # --previous reads the same points from results.json as from the CSV.
     from tools import regrade
     assert regrade.read(str(tmp_path / "results-0.json")) == regrade.read(str(tmp_path / "grades-0.csv"))
+    # One counting rule: the student's own run (the table, the workflow summary, its results.json) names the
+    # failed task's first failing test as the grader does, although the grader skips its tests after that one.
+    own = tmp_path / "own-results.json"
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--points-json=" + str(own)],
+                   cwd=str(folder), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=280)
+    linear = "Task 3: Linear.backward (lib/network.py)"
+    students = {test["name"]: test["output"] for test in json.loads(own.read_text(encoding="utf-8"))["tests"]}
+    graders = {test["name"]: test["output"] for test in first_json["tests"]}
+    assert students[linear].startswith("failed at test "), students[linear]
+    assert students[linear] == graders[linear]
 
 
 @pytest.mark.timeout(400)
