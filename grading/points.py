@@ -315,8 +315,10 @@ def format_markdown(rows: List[Row], title: str = "Points of exercise 3") -> str
     return "\n".join(lines)
 
 
-def gradescope_results(rows: List[Row], output: str = "", extra_data: Optional[dict] = None) -> dict:
-    """Gradescope's results.json: one test entry per code and bonus task; tutor-graded tasks are named in output."""
+def gradescope_results(rows: List[Row], output: str = "", extra_data: Optional[dict] = None,
+                       visibility=lambda key: "visible") -> dict:
+    """Gradescope's results.json: one test entry per code and bonus task; tutor-graded tasks are named in output.
+    visibility(task key): the entry's Gradescope visibility."""
     tests = []
     for row in rows:
         if row.task.kind == "tutor":
@@ -325,7 +327,7 @@ def gradescope_results(rows: List[Row], output: str = "", extra_data: Optional[d
                 else "Bonus: {}".format(row.task.title))
         tests.append({"name": name, "score": row.points, "max_score": row.task.points,
                       "status": "passed" if row.status == "passed" else "failed",
-                      "output": row.detail, "visibility": "visible"})
+                      "output": row.detail, "visibility": visibility(row.task.key)})
     tutor = ", ".join("{} ({} points)".format(row.task.title, row.task.points) for row in rows
                       if row.task.kind == "tutor")
     text = "\n".join(part for part in (output, summary_line(rows), "Graded by a tutor: " + tutor) if part)

@@ -46,11 +46,11 @@ if REPO not in sys.path:
 
 from grading import points, value_checks, values  # noqa: E402  (after the repository root is on sys.path)
 from grading import style as style_check  # noqa: E402
-from grading.tasks import CODE_TASKS, TASKS, TASKS_BY_KEY  # noqa: E402
+from grading.tasks import CODE_TASKS, TASKS, TASKS_BY_KEY, total  # noqa: E402
 from tools import handout, rebuild, sandbox as sandboxes, testrun, tutor_points  # noqa: E402
 from tools.report import findings as tutor_findings  # noqa: E402
-from tools import regrade  # noqa: E402
-from tools.submission import safe_text  # noqa: E402
+from tools import course as courses, lms, regrade, submitted as submission_times  # noqa: E402
+from tools.submission import safe_text, spreadsheet_text  # noqa: E402
 
 # The interpreter of the sandboxed runs, if not --python: the course promises Python 3.8 (see the README).
 PYTHON_VARIABLE = "EXERCISE3_PYTHON"
@@ -91,6 +91,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--previous", metavar="FILE", help="an earlier run's CSV (or results.json): list every "
                                                            "submission whose points changed, and why, and keep its "
                                                            "earlier total in the record")
+    parser.add_argument("--course", metavar="FILE", help="the course's decisions: deadline and late policy, "
+                        "visibility, LMS columns (default: tools/course.ini; see docs/instructor.md)")
+    parser.add_argument("--gradescope-metadata", metavar="FILE", help="Gradescope's submission_metadata.json: the "
+                        "submission time and due date of the late policy (tools/gradescope/run_autograder passes it)")
+    parser.add_argument("--pushes", metavar="FILE", help="a CSV of name, pushed at (the server's times of the "
+                        "clones' last pushes): a push after the deadline is noted beside the commit time")
+    parser.add_argument("--roster", metavar="FILE", help="a CSV mapping submissions (or GitHub users) to LMS "
+                        "identifiers, for --canvas and --moodle (tools/lms.py)")
+    parser.add_argument("--canvas", metavar="FILE", help="write Canvas's gradebook import CSV (needs --roster)")
+    parser.add_argument("--moodle", metavar="FILE", help="write Moodle's CSV grade import (needs --roster)")
+    parser.add_argument("--published", action="store_true", help="the grades are published: the student pages "
+                        "show what the course file makes visible after_published")
     parser.add_argument("--tutor-points", metavar="FILE", help="merge a filled-in copy of tutor_points.csv into "
                                                                "the totals of the CSV, the report and results.json")
     args = parser.parse_args(argv)
@@ -133,8 +145,11 @@ def handout_digest(files: dict) -> str:
 
 class Grader:
     def __init__(self, limits: testrun.Limits, sandbox: sandboxes.Sandbox, python: str = sys.executable,
-                 keep: bool = False, seed: Optional[int] = None):
+                 keep: bool = False, seed: Optional[int] = None, course: courses.Course = courses.Course(),
+                 metadata: Optional[submission_times.Submitted] = None):
         self.limits = limits
+        self.course = course
+        self.metadata = metadata  # Gradescope's submission time, for its one submission
         self.sandbox = sandbox
         self.python = python
         self.keep = keep
@@ -171,11 +186,14 @@ class Grader:
         result = {"name": name, "path": submission, "rows": None, "integrity": [], "policy": [], "notes": [],
                   "gaps": {}, "error": None, "platform": self.platform, "lines": {}, "vectorisation": [],
                   "feedback": None, "sources": {}, "record": dict(self.record)}
+        if self.course.late is not None:  # the late policy's input; it is applied once the points are known
+            result["submitted"] = self.metadata or submission_times.from_clone(submission)
         scratch = tempfile.mkdtemp(prefix="submission-", dir=self.workdir)
         try:
             # In a child process within rebuild.READING: no submission's text is parsed in this process.
             submitted, built = rebuild.read_and_rebuild(submission, self.handout, self.wanted)
             result["notes"] += submitted.notes
+            result["root"] = submitted.root  # the folder graded (one folder down, say): its submission.pdf
             result["integrity"] = built.findings
             result["policy"] = [gap.message for gap in built.gaps.values() if gap.status in ("rejected", "missing")]
             result["gaps"] = {name: gap for name, gap in built.gaps.items()}
@@ -279,18 +297,43 @@ def own_files(submitted, target: str, handout_files: dict) -> str:
 
 
 def grade_folders(paths: List[str], jobs: int = 2, sandbox: str = "auto", python: Optional[str] = None,
-                  limits: Optional[testrun.Limits] = None, seed: Optional[int] = None) -> List[dict]:
+                  limits: Optional[testrun.Limits] = None, seed: Optional[int] = None,
+                  course: courses.Course = courses.Course()) -> List[dict]:
     """Grade the folders as `tools/grade.py PATH... --jobs N` does; the result dicts, in order."""
     os.umask(PRIVATE_UMASK)
     limits = limits or testrun.DEFAULT_LIMITS
     python = python or os.environ.get(PYTHON_VARIABLE) or sys.executable
     chosen = sandboxes.choose(sandbox, limits, private=paths, python=python)
-    grader = Grader(limits, chosen, python, seed=seed)
+    grader = Grader(limits, chosen, python, seed=seed, course=course)
     try:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            return list(pool.map(grader.grade, paths))
+            results = list(pool.map(grader.grade, paths))
     finally:
         grader.close()
+    for result in results:
+        apply_course(result, course)
+    return results
+
+
+def apply_course(result: dict, course: courses.Course, pushes: Optional[dict] = None) -> None:
+    """result["late"]: the late policy applied to the points earned (tutor points merged first); a push after
+    the deadline that the server recorded is a note beside the commit time."""
+    submitted = result.get("submitted")
+    if course.late is None or submitted is None:
+        return
+    due = submitted.due or course.late.due_for(result["name"])
+    result["late"] = courses.apply_late_policy(course.late, due, submitted.time, score(result), submitted.source)
+    pushed = (pushes or {}).get(result["name"])
+    if pushed is not None and pushed > due + course.late.grace:
+        result["notes"].append("pushed at {}, after the deadline {}, by the server's record; the commit time says "
+                               "{}".format(courses.stamp(pushed), courses.stamp(due), courses.stamp(submitted.time)
+                                           if submitted.time else "nothing"))
+
+
+def of_record(result: dict):
+    """The points of record: earned (autograded and tutor), less a late penalty."""
+    late = result.get("late")
+    return tutor_points.number(late.of_record) if late is not None else score(result)
 
 
 # ---------------------------------------------------------------- output: text a submission controls is neutralised
@@ -311,10 +354,7 @@ def submission_name(path: str) -> str:
 
 def csv_cell(value) -> str:
     """A CSV cell that no spreadsheet runs as a formula (a leading =, +, -, @, tab or CR is quoted away)."""
-    text = safe_text(value) if not isinstance(value, (int, float)) else str(value)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
+    return str(value) if isinstance(value, (int, float)) else spreadsheet_text(safe_text(value))
 
 
 def score(result: dict):
@@ -359,6 +399,8 @@ def report_text(result: dict, sandbox: sandboxes.Sandbox) -> List[str]:
         lines.append("score 0: " + safe_text(result["error"]))
     else:
         lines += points.format_table(result["rows"])
+    if result.get("late") is not None:
+        lines.append(result["late"].line())
     lines.append("record: " + record_text(result))
     lines += [line[0].lower() + line[1:] for line in report_lines(result, sandbox, staff=True)]
     return lines + ["tutor: " + finding for finding in result.get("vectorisation", [])]  # never in results.json
@@ -371,40 +413,90 @@ def record_text(result: dict) -> str:
         record.get("seed", "?"), record.get("kit commit", "?"), record.get("handout", "?"), result.get("seconds", "?"))
 
 
-def gradescope(result: dict, sandbox: sandboxes.Sandbox) -> dict:
+def gradescope(result: dict, sandbox: sandboxes.Sandbox, course: courses.Course = courses.Course()) -> dict:
+    """Gradescope's results.json (its documented fields only at the top and in each test): the score is the
+    points of record; the visibility of each test and of the output is the course file's."""
     extra = {"record": dict(result.get("record") or {}, seconds=result.get("seconds")),
              "integrity": [safe_text(text) for text in result["integrity"]],
              "gaps not taken": [safe_text(text) for text in result["policy"]],
              "notes": [safe_text(text) for text in result["notes"]], "name": result["name"],
              "platform": result.get("platform"), "sandbox": sandbox.describe(), "sandbox notes": list(sandbox.notes)}
-    output = "\n".join(report_lines(result, sandbox))
+    late = result.get("late")
+    every_test = all(course.visibility.of(task.key) == "visible" for task in TASKS if task.kind != "tutor")
+    # The points earned are left out of the late line while a test's points are not shown.
+    output = "\n".join(report_lines(result, sandbox) + ([late.line(amounts=every_test)] if late is not None else []))
     extra["points"] = points_cells(result)
+    if late is not None:
+        extra["late"] = late.record()
     if result["error"]:
         extra["error"] = safe_text(result["error"])
         text = "\n".join(part for part in (extra["error"], output) if part)
         graded = {"score": 0, "output": text, "extra_data": extra, "tests": []}
     else:
-        graded = points.gradescope_results(result["rows"], output=output, extra_data=extra)
+        graded = points.gradescope_results(result["rows"], output=output, extra_data=extra,
+                                           visibility=course.visibility.of)
+    graded = tutor_points.gradescope(graded, result)
+    graded["score"] = of_record(result) if not result["error"] else 0
     graded["execution_time"] = result.get("seconds")  # Gradescope's field: seconds the grading took
-    return tutor_points.gradescope(graded, result)
+    # Plain text: the output and the tests' messages quote text a submission controls, which Markdown would render.
+    graded.update(visibility=course.visibility.tests, stdout_visibility=course.visibility.output,
+                  output_format="text", test_output_format="text")
+    return graded
 
 
 def write_csv(results: List[dict], path: str, sandbox: sandboxes.Sandbox) -> None:
     keys = [task.key for task in TASKS]
     with open(path, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
-        writer.writerow(["name"] + keys + ["total", "integrity findings", "error", "sandbox notes", "seed",
-                                           "kit commit", "handout", "python", "seconds", "previous total"])
+        writer.writerow(["name"] + keys + ["total", "late penalty", "points of record", "submitted", "due",
+                                           "submission time from", "integrity findings", "error", "sandbox notes",
+                                           "seed", "kit commit", "handout", "python", "seconds", "previous total"])
         for result in results:
             # A gap not taken counts as a finding for a tutor (the terminal report and results.json name it);
             # without a sandbox, every row says so in its error column.
             error = result["error"] or ("graded without a sandbox" if sandbox.mode == "none" else "")
             writer.writerow([csv_cell(result["name"])] + [points_of(result, key) for key in keys] +
-                            [score(result), len(result["integrity"]) + len(result["policy"]), csv_cell(error),
+                            [score(result)] + late_cells(result) +
+                            [len(result["integrity"]) + len(result["policy"]), csv_cell(error),
                              csv_cell("; ".join(sandbox.notes))] +
                             [(result.get("record") or {}).get(key, "") for key in ("seed", "kit commit", "handout",
                                                                                    "python")] +
                             [result.get("seconds", ""), (result.get("record") or {}).get("previous total", "")])
+
+
+def late_cells(result: dict) -> list:
+    """late penalty, points of record, submitted, due, and where the time came from ("" without a policy)."""
+    late = result.get("late")
+    if late is None:
+        return ["", of_record(result), "", "", ""]
+    return [tutor_points.number(late.penalty), of_record(result), courses.stamp(late.submitted) if late.submitted
+            else "", courses.stamp(late.due) if late.due else "", late.source]
+
+
+def export_to_lms(results: List[dict], roster: lms.Roster, course: courses.Course, canvas: Optional[str],
+                  moodle: Optional[str]) -> List[str]:
+    """Write the LMS files; the lines that say what was written and who is on one side only."""
+    names = [csv_cell(result["name"]) for result in results]
+    matching = lms.match(roster, names, course.lms.folder_prefix)
+    keys = [task.key for task in TASKS]
+    cells = {name: dict({key: points_of(result, key) for key in keys}, **{
+        "points of record": of_record(result),
+        "late penalty": -result["late"].penalty if result.get("late") is not None else ""})
+        for name, result in zip(names, results)}
+    possible = {task.key: task.points for task in TASKS}
+    possible.update({"points of record": total("code") + total("tutor"), "late penalty": None})
+    titles = lms.columns(course.lms, keys, course.late is not None)
+    lines = []
+    if canvas:
+        lms.write_canvas(canvas, matching, titles, cells, possible)
+        lines.append("grade: Canvas's gradebook import: {} ({} students)".format(canvas, len(matching.pairs)))
+    if moodle:
+        lms.write_moodle(moodle, matching, titles, cells)
+        lines.append("grade: Moodle's grade import: {} ({} students)".format(moodle, len(matching.pairs)))
+    lines += ["grade: not in the roster, so in no LMS file: {}".format(name) for name in matching.no_roster_row]
+    lines += ["grade: in the roster but not graded, so in no LMS file: {}".format(row)
+              for row in matching.no_submission]
+    return lines
 
 
 def summary(results: List[dict]) -> List[str]:
@@ -412,12 +504,15 @@ def summary(results: List[dict]) -> List[str]:
     width = max(len(result["name"]) for result in results)
     header = "{:<{}}  {}  total  findings".format("name", width, " ".join("{:>2}".format(
         next(task for task in TASKS if task.key == key).number or key[0]) for key in keys))
-    lines = [header]
+    late = any(result.get("late") is not None for result in results)
+    lines = [header.replace("total", "total  record") if late else header]
     for result in results:
         cells = " ".join("{:>2}".format(points_of(result, key)) for key in keys)
         error = "  " + safe_text(result["error"]) if result["error"] else ""
-        lines.append("{:<{}}  {}  {:>5}  {:>8}{}".format(result["name"], width, cells, score(result),
-                                                         len(result["integrity"]) + len(result["policy"]), error))
+        points_text = "{:>5}  {:>6}".format(score(result), of_record(result)) if late else "{:>5}".format(
+            score(result))
+        lines.append("{:<{}}  {}  {}  {:>8}{}".format(result["name"], width, cells, points_text,
+                                                      len(result["integrity"]) + len(result["policy"]), error))
     return lines
 
 
@@ -435,6 +530,17 @@ def main(argv=None) -> int:
     except regrade.PreviousError as error:
         print("grade: --previous: {}".format(error), file=sys.stderr)
         return 2
+    if (args.canvas or args.moodle) and not args.roster:
+        print("grade: --canvas and --moodle need --roster FILE (tools/lms.py says what it holds)", file=sys.stderr)
+        return 2
+    try:  # the course's files are read before the class is graded, so that a mistake in them costs no run
+        course = courses.read(args.course)
+        metadata = submission_times.from_gradescope(args.gradescope_metadata) if args.gradescope_metadata else None
+        pushes = submission_times.read_pushes(args.pushes) if args.pushes else {}
+        roster = lms.read_roster(args.roster) if args.roster else None
+    except (courses.CourseError, lms.RosterError) as error:
+        print("grade: {}".format(error), file=sys.stderr)
+        return 2
     if args.report:
         try:
             from tools.report import site  # Jinja2 and matplotlib: needed for the report only
@@ -448,7 +554,8 @@ def main(argv=None) -> int:
         sandbox = sandboxes.choose("none" if args.no_sandbox else args.sandbox, limits, args.sandbox_user,
                                    private=[path for path in args.submissions if os.path.isdir(path)],
                                    python=args.python)
-        grader = Grader(limits, sandbox, args.python, keep=args.keep, seed=args.seed)
+        grader = Grader(limits, sandbox, args.python, keep=args.keep, seed=args.seed, course=course,
+                        metadata=metadata)
     except (handout.HandoutError, RuntimeError, OSError) as error:
         print("grade: cannot start: {}".format(error), file=sys.stderr)
         return 2
@@ -467,6 +574,7 @@ def main(argv=None) -> int:
     for result in results:
         if tutor is not None:
             tutor_points.merge(result, tutor.get(csv_cell(result["name"])))
+        apply_course(result, course, pushes)
         if not args.quiet:
             print("\n".join(report_text(result, sandbox)) + "\n")
         if result.get("traceback"):
@@ -484,12 +592,18 @@ def main(argv=None) -> int:
         print("\n".join(changes))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as file:
-            json.dump(gradescope(results[0], sandbox), file, indent=2)
+            json.dump(gradescope(results[0], sandbox, course), file, indent=2)
     if args.csv:
         write_csv(results, args.csv, sandbox)
+    if roster is not None:
+        try:
+            print("\n".join(export_to_lms(results, roster, course, args.canvas, args.moodle)), file=sys.stderr)
+        except (lms.RosterError, OSError) as error:
+            print("grade: {}".format(error), file=sys.stderr)
+            return 2
     if args.report:
         site.write_site(args.report, results, sandbox.describe(), graded_without_sandbox=sandbox.mode == "none",
-                        sandbox_notes=sandbox.notes, changes=changes)
+                        sandbox_notes=sandbox.notes, changes=changes, course=course, published=args.published)
         tutor_points.write_template(os.path.join(args.report, "tutor_points.csv"),
                                     [csv_cell(result["name"]) for result in results], tutor)
         print("grade: the class report is in {}".format(os.path.join(args.report, "index.html")), file=sys.stderr)

@@ -488,3 +488,8 @@ def safe_text(text: str, limit: int = 300) -> str:
     text = "".join(character if character.isprintable() else " " for character in str(text))
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def spreadsheet_text(text: str) -> str:
+    """A CSV cell that no spreadsheet runs as a formula (a leading =, +, -, @, tab or CR is quoted away)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

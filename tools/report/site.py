@@ -15,6 +15,7 @@ histograms are PNG data URIs: the site has no other files.
 import base64
 import csv
 import datetime
+import errno
 import hashlib
 import io
 import os
@@ -26,24 +27,30 @@ from collections import Counter, OrderedDict
 from typing import Dict, List, Optional, Sequence
 
 import jinja2
+import latex2mathml.converter as latex_to_mathml
 from markupsafe import Markup
 
 from grading import points, style as style_check
 from grading.gaps import GapError, gap_bodies, source_lines, student_gaps, without_gap_bodies
 from grading.tasks import CODE_TASKS, TASKS, total
-from tools import handout
+from tools import course as courses, handout
 from tools.rebuild import first_differences
 from tools.report.findings import student_lines
-from tools.submission import safe_text
+from tools.submission import NotRead, read_below, safe_text, spreadsheet_text
 from tools.tutor_points import TUTOR_TASKS, number
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 REFERENCE_ANSWERS = os.path.join(handout.REPO, "solutions", "reference_answers.md")
 FEEDBACK_TEMPLATE = os.path.join(handout.REPO, points.FEEDBACK_FILE)
+# The written part, copied beside the tutor page (the site is one folder to hand to tutors), up to this size.
+PDF_NAME = "submission.pdf"
+PDF_BYTES = 50 * 1024 * 1024
 # How many of the most common first failure lines the class page shows per task.
 COMMON_FAILURES = 5
 # The longest feedback answer the class page quotes (a feedback.md may hold up to 1 MB).
 ANSWER_CHARACTERS = 1500
+# An inline formula of the reference answers: $...$ on one line.
+MATHS = re.compile(r"\$([^$\n]+)\$")
 NUMBERS = re.compile(r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 HOURS = re.compile(r"(\d+(?:[.,]\d+)?)(?:\s*(?:-|\u2013|to|bis)\s*(\d+(?:[.,]\d+)?))?")
 
@@ -193,8 +200,9 @@ def grading_notes() -> List[dict]:
 
 
 def markdown_light(text: str) -> Markup:
-    """Our own Markdown (a paragraph of the reference answers), escaped first: its lines joined, '- ' items as a
-    list, then **bold**, *emphasis* and `code`."""
+    """Our own Markdown (a paragraph of the reference answers, never a submission's text), escaped first: its lines
+    joined, '- ' items as a list, then **bold**, *emphasis*, `code`, and $maths$ as MathML (latex2mathml), which
+    browsers render without a script."""
     blocks, items = [], None
     for line in text.splitlines():
         if line.lstrip().startswith("- "):
@@ -205,10 +213,17 @@ def markdown_light(text: str) -> Markup:
             blocks.append(line.strip())
 
     def inline_markup(part: str) -> str:
-        html = str(Markup.escape(part))
+        formulas = []
+
+        def hold(match) -> str:  # the formula out of the escaping and the emphasis rules, put back as MathML
+            formulas.append(latex_to_mathml.convert(match.group(1)))
+            return "\x00{}\x00".format(len(formulas) - 1)
+
+        html = str(Markup.escape(MATHS.sub(hold, part)))
         html = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html)
         html = re.sub(r"(?<![\w*])\*(?!\s)(.+?)\*(?!\w)", r"<em>\1</em>", html)
-        return re.sub(r"`([^`]+)`", r"<code>\1</code>", html)
+        html = re.sub(r"`([^`]+)`", r"<code>\1</code>", html)
+        return re.sub("\x00(\\d+)\x00", lambda match: formulas[int(match.group(1))], html)
 
     html = "<p>{}</p>".format(inline_markup(" ".join(blocks))) if blocks else ""
     if items:
@@ -351,10 +366,12 @@ def inline(name: str) -> dict:
 
 
 def write_site(directory: str, results: List[dict], sandbox: str, graded_without_sandbox: bool = False,
-               sandbox_notes: Sequence[str] = (), changes: Sequence[str] = ()) -> None:
+               sandbox_notes: Sequence[str] = (), changes: Sequence[str] = (),
+               course: courses.Course = courses.Course(), published: bool = False) -> None:
     """Write the class report for these grading results (tools/grade.py's, tutor points merged or not);
     sandbox_notes, what held in the sandbox, go on the tutor pages only; changes, what changed since an earlier
-    grading (tools/regrade.py's lines), on the class page."""
+    grading (tools/regrade.py's lines), on the class page. The student pages show what the course's visibility
+    settings show now (after the submission's deadline; `published`: the grades are published)."""
     env = environment()
     style, script = inline("report.css"), inline("sort.js")
     with_tutor = any("tutor" in result for result in results)
@@ -367,27 +384,45 @@ def write_site(directory: str, results: List[dict], sandbox: str, graded_without
     notes = grading_notes()
     common = {"style": style, "sandbox": sandbox, "without_sandbox": graded_without_sandbox,
               "when": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "maximum": maximum,
-              "with_tutor": with_tutor, "tutor_tasks": TUTOR_TASKS}
+              "with_tutor": with_tutor, "tutor_tasks": TUTOR_TASKS,
+              "with_late": any(result.get("late") is not None for result in results)}
 
-    for folder in ("tutor", "students"):
+    for folder in ("tutor", "students", os.path.join("tutor", "pdf")):
         os.makedirs(os.path.join(directory, folder), exist_ok=True)
         for old in os.listdir(os.path.join(directory, folder)):
-            if old.endswith(".html"):  # pages of an earlier run, perhaps of a student not in this one
+            if old.endswith((".html", ".pdf")):  # pages of an earlier run, perhaps of a student not in this one
                 os.remove(os.path.join(directory, folder, old))
 
     views = []
     for result, page in zip(results, names):
         rows = [{"row": row, "points": points_text(row.points), "failure": first_failure(row)}
                 for row in result["rows"] or []]
+        late = result.get("late")
         view = {"result": result, "page": page, "rows": rows, "cells": cells_of(result, columns),
                 "total": total_of(result), "findings": len(result["integrity"]) + len(result["policy"]),
-                "tutor": {key: number(value) for key, value in result["tutor"].items()} if "tutor" in result else None}
+                "tutor": {key: number(value) for key, value in result["tutor"].items()} if "tutor" in result else None,
+                "late": late.line() if late is not None else None,
+                "of_record": number(late.of_record) if late is not None else total_of(result),
+                "pdf": copy_pdf(result, os.path.join(directory, "tutor", "pdf", page[:-len(".html")] + ".pdf"))}
         views.append(view)
-        # The student's page gets only these: its points and failure lines, nothing of the tutor's view.
-        student_view = {"name": result["name"], "error": bool(result["error"]), "total": view["total"],
-                        "rows": [{"task": item["row"].task, "points": item["points"], "status": item["row"].status,
-                                  "failure": item["failure"]} for item in rows],
-                        "lines": student_lines(result)}
+        # The student's page gets only these: its points and failure lines, nothing of the tutor's view, and of
+        # them only what the course's visibility settings show now.
+        due = late.due if late is not None else (course.late.due_for(result["name"]) if course.late else None)
+        due_passed = due is None or datetime.datetime.now(datetime.timezone.utc) >= due
+        student_rows = []
+        for item in rows:
+            task = item["row"].task
+            visibility = "visible" if task.kind == "tutor" else course.visibility.of(task.key)
+            student_rows.append({"task": task, "points": item["points"], "status": item["row"].status,
+                                 "failure": item["failure"], "hidden": None if courses.shown(
+                                     visibility, due_passed, published) else hidden_until(visibility, due)})
+        shown_lines = courses.shown(course.visibility.output, due_passed, published)
+        every_row = not any(row["hidden"] for row in student_rows)
+        student_view = {"name": result["name"], "error": bool(result["error"]),
+                        "total": view["of_record"] if every_row else None, "rows": student_rows,
+                        "late": late.line(amounts=every_row) if late is not None else None,
+                        "lines": student_lines(result) if shown_lines else [],
+                        "lines_hidden": None if shown_lines else hidden_until(course.visibility.output, due)}
         student = env.get_template("student.html").render(student=student_view, **common)
         write(os.path.join(directory, "students", page), student)
         write(os.path.join(directory, "tutor", page), env.get_template("tutor.html").render(
@@ -413,11 +448,6 @@ def write_site(directory: str, results: List[dict], sandbox: str, graded_without
                              "tutor/" + view["page"], view["total"]])
 
 
-def spreadsheet_text(text: str) -> str:
-    """A cell that no spreadsheet runs as a formula (as tools/grade.py's CSV quotes them)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def gap_views(result: dict, reference: Dict[str, List[str]], max_line_length: int) -> List[dict]:
     """Per gap: the student's lines and the reference's, pycodestyle's findings in the gap, the loop finding."""
     sources = result.get("sources") or {}
@@ -439,6 +469,42 @@ def gap_views(result: dict, reference: Dict[str, List[str]], max_line_length: in
                       "style": marks.get(task.gap, []), "loop": loops.get("gap {}".format(task.number)),
                       "counts": (result.get("lines") or {}).get(task.key)})
     return views
+
+
+def hidden_until(visibility: str, due: Optional[datetime.datetime]) -> str:
+    """What a student page says in place of a part the course does not show yet."""
+    return {"after_due_date": "shown after the deadline{}".format(" ({})".format(courses.stamp(due)) if due else ""),
+            "after_published": "shown when the grades are published", "hidden": "not shown to students"}[visibility]
+
+
+def copy_pdf(result: dict, target: str) -> dict:
+    """The submission's submission.pdf (the written part) copied to target, for the tutor page's link: a regular
+    file reached through real folders only, at most PDF_BYTES (tools/submission.read_below)."""
+    root = result.get("root")
+    if not root:
+        return {"found": False, "why": "the submission was not read"}
+    try:
+        data = read_below(root, PDF_NAME, PDF_BYTES)
+    except NotRead as error:
+        if error.kind:
+            why = "{} is {}: not read".format(PDF_NAME, error.kind)
+        elif error.error is not None and error.error.errno == errno.EFBIG:
+            why = "{} is over {} MB: not copied; it is in the submission's folder".format(
+                PDF_NAME, PDF_BYTES // (1024 * 1024))
+        elif error.error is not None and error.error.errno != errno.ENOENT:
+            why = "{} could not be read ({})".format(PDF_NAME, safe_text(error.error.strerror or error.error, 200))
+        else:
+            why = "no {} in the submission".format(PDF_NAME)
+        return {"found": False, "why": why}
+    write_bytes(target, data)
+    return {"found": True, "link": "pdf/" + os.path.basename(target), "size": "{:.1f} MB".format(
+        len(data) / 1024 / 1024) if len(data) >= 100 * 1024 else "{} kB".format(max(1, len(data) // 1024)),
+        "is_pdf": data.startswith(b"%PDF-")}
+
+
+def write_bytes(path: str, data: bytes) -> None:
+    with open(path, "wb") as file:
+        file.write(data)
 
 
 def write(path: str, text: str) -> None:

@@ -228,7 +228,7 @@ def visit(page, path):
 
 def all_pages(report):
     site = report["site"]
-    return [site / "index.html"] + sorted((site / "tutor").iterdir()) + sorted((site / "students").iterdir())
+    return [site / "index.html"] + sorted((site / "tutor").glob("*.html")) + sorted((site / "students").glob("*.html"))
 
 
 def test_no_injected_script_runs_even_without_the_pages_content_security_policy(report, browser):
