@@ -187,7 +187,7 @@ def test_the_student_page_names_the_failed_tasks_marker_and_shows_the_graders_no
 
 def test_student_controlled_text_is_escaped_in_every_page(report):
     site = report["site"]
-    for path in [site / "index.html"] + sorted((site / "tutor").iterdir()) + sorted((site / "students").iterdir()):
+    for path in all_pages(report):
         text = read(path)
         assert "<img src=x" not in text and "<script>alert" not in text, path
     assert html.escape(HTML_ERROR, quote=False) in read(site / report["pages"][HTML_NAME]["student page"])
@@ -228,7 +228,8 @@ def visit(page, path):
 
 def all_pages(report):
     site = report["site"]
-    return [site / "index.html"] + sorted((site / "tutor").glob("*.html")) + sorted((site / "students").glob("*.html"))
+    return [site / "index.html"] + sorted((site / "tutor").glob("*.html")) + sorted(
+        (site / "students").glob("*.html"))
 
 
 def test_no_injected_script_runs_even_without_the_pages_content_security_policy(report, browser):
