@@ -11,7 +11,8 @@ from typing import Dict, Iterable, List, Optional
 
 from grading.tasks import TASKS, TASKS_BY_KEY, Task
 
-# The files a student writes: the library and the root scripts (the code-style bonus looks at these).
+# The folder of the student's code: with the root folder's scripts, what the code-style bonus looks at
+# (python_files).
 STUDENT_CODE = ("lib",)
 FEEDBACK_FILE = "feedback.md"
 # The handout's digests of the code around the gaps of lib/ (tools/handout.py writes it; not in the master).

@@ -77,8 +77,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--sandbox", choices=("auto", "bwrap", "user"), default="auto",
                         help="bwrap: bubblewrap; user: a separate unprivileged identity per run (needs root); auto: "
                              "bwrap if it runs here, else user (default: %(default)s)")
-    parser.add_argument("--sandbox-user", default=sandboxes.DEFAULT_USER,
-                        help="kept for old scripts: every run now gets an identity of its own")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run the tests without a sandbox, as this user; every report says so")
     parser.add_argument("--keep", action="store_true", help="keep the scratch copies and print where they are")
@@ -551,7 +549,7 @@ def main(argv=None) -> int:
     limits = testrun.DEFAULT_LIMITS._replace(per_test_seconds=args.timeout, run_seconds=args.run_limit,
                                              memory_mb=args.memory_mb)
     try:
-        sandbox = sandboxes.choose("none" if args.no_sandbox else args.sandbox, limits, args.sandbox_user,
+        sandbox = sandboxes.choose("none" if args.no_sandbox else args.sandbox, limits,
                                    private=[path for path in args.submissions if os.path.isdir(path)],
                                    python=args.python)
         grader = Grader(limits, sandbox, args.python, keep=args.keep, seed=args.seed, course=course,

@@ -77,11 +77,10 @@ def expected_failure(task_key: str, message: str) -> bool:
 def only(files_solution: dict, files_cut: dict, keys) -> dict:
     """The handout with the reference solution in the gaps of the tasks `keys` only."""
     files = dict(files_cut)
-    for key in keys:
-        path = TASKS_BY_KEY[key].file
+    for task in (TASKS_BY_KEY[key] for key in keys):
+        path = task.file
         bodies = gap_bodies(files_solution[path].decode("utf-8"), path)
-        files[path] = fill_gaps(files[path].decode("utf-8"), {TASKS_BY_KEY[key].gap: bodies[TASKS_BY_KEY[key].gap]},
-                                path).encode("utf-8")
+        files[path] = fill_gaps(files[path].decode("utf-8"), {task.gap: bodies[task.gap]}, path).encode("utf-8")
     return files
 
 
@@ -116,8 +115,8 @@ def prove(files_solution: dict, files_cut: dict, workdir: str) -> list:
         extra = [] if name == "collect" else ["--value-seed", str(seed), "tests", testrun.VALUE_CHECKS]
         verdict = testrun.run_once(root, args + extra, log, testrun.DEFAULT_LIMITS, output,
                                    scratch=os.path.join(workdir, name.replace(" ", "-") + "-run"))
-        with open(output, encoding="utf-8", errors="replace") as file:
-            results[name] = (verdict, testrun.read_log(log), file.read()[-2000:])
+        with open(output, encoding="utf-8", errors="replace") as printed:
+            results[name] = (verdict, testrun.read_log(log), printed.read()[-2000:])
 
     # Our own code: one pytest process per check, two at a time.
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -35,7 +35,8 @@ DIFF_SLACK = 200
 FOREIGN_LISTED = 10
 
 # status: "filled" (spliced in, runs), "empty" (the handout's raise), "rejected" (not spliced; message says why),
-# "missing" (no such file or gap). body: the student's lines as submitted (for tutors), or None.
+# "missing" (no such file or gap); tools/grade.py adds "needs" for a filled gap whose task needs another that was
+# not taken (nothing of it runs). body: the student's lines as submitted (for tutors), or None.
 GapResult = namedtuple("GapResult", "task status message body")
 Rebuilt = namedtuple("Rebuilt", "files gaps findings")
 # The bound of reading and rebuilding one submission. An honest one takes a fraction of a second; the most the

@@ -57,8 +57,6 @@ except ImportError:  # not POSIX: only "none", without limits
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Where the tree is seen inside the bubblewrap sandbox.
 TREE_INSIDE = "/exercise"
-# The shared user of earlier versions; every run now has an identity of its own. Kept for callers that pass it.
-DEFAULT_USER = "exercise3-sandbox"
 UID_BASE = 2 ** 31
 UID_COUNT = 2 ** 24
 LOCK_DIR = "/run/exercise3-sandbox"
@@ -552,11 +550,6 @@ class Sandbox:
         if self.mode == "user":
             return "the separate-identity fallback: {}, Python {}".format(identity, self.python)
         return "NO SANDBOX: the tests ran as the grader's own user (--no-sandbox)"
-
-    @property
-    def parallel(self) -> bool:
-        """Whether several runs may run at once: always, as every run has its own identity or namespaces."""
-        return True
 
     def start_run(self, scratch: str) -> "Run":
         return Run(self, scratch)
@@ -1181,7 +1174,7 @@ def _interpreter_here(python: str, private) -> Tuple[dict, List[str]]:
     return info, roots
 
 
-def try_bwrap(limits, user: str = DEFAULT_USER, private=(), python: Optional[str] = None) -> Sandbox:
+def try_bwrap(limits, private=(), python: Optional[str] = None) -> Sandbox:
     if shutil.which("bwrap") is None:
         raise SandboxError("bubblewrap is not installed (apt-get install bubblewrap)")
     python = python_path(python)
@@ -1196,7 +1189,7 @@ def try_bwrap(limits, user: str = DEFAULT_USER, private=(), python: Optional[str
     return _check(Sandbox("bwrap", python, notes, roots=roots), limits, private, info)
 
 
-def try_user(limits, user: str = DEFAULT_USER, private=(), python: Optional[str] = None) -> Sandbox:
+def try_user(limits, private=(), python: Optional[str] = None) -> Sandbox:
     if os.name != "posix" or not _is_root():
         raise SandboxError("the separate-user fallback needs root, to run the tests as other users")
     for name in ("prlimit", "setpriv", "kill", "find"):
@@ -1265,10 +1258,10 @@ def _landlock_works(sandbox: Sandbox, limits) -> bool:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def choose(requested: str, limits, user: str = DEFAULT_USER, private=(), python: Optional[str] = None) -> Sandbox:
+def choose(requested: str, limits, private=(), python: Optional[str] = None) -> Sandbox:
     """The sandbox to grade in: `requested` is "auto" (bubblewrap, else the separate user), "bwrap", "user" or
     "none". `private`: folders the tests must not read (the submissions). `python`: the interpreter the runs
-    use (default: the grader's own); its installation is what the sandbox holds. `user` is no longer used.
+    use (default: the grader's own); its installation is what the sandbox holds.
     Raises SandboxError, naming every reason, when none of those asked for can run."""
     if requested not in ("auto", "bwrap", "user", "none"):
         raise SandboxError("the sandbox is auto, bwrap, user or none, not {!r}".format(requested))
@@ -1279,7 +1272,7 @@ def choose(requested: str, limits, user: str = DEFAULT_USER, private=(), python:
     for mode, attempt in (("bwrap", try_bwrap), ("user", try_user)):
         if requested in ("auto", mode):
             try:
-                chosen = attempt(limits, user, private, python)
+                chosen = attempt(limits, private, python)
             except (SandboxError, OSError, subprocess.SubprocessError) as error:
                 reasons.append((mode, str(error)))
                 continue

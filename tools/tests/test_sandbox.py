@@ -160,7 +160,6 @@ def test_every_run_has_an_identity_of_its_own(sandbox, place):
         if sandbox.per_run_identity:
             assert lines == ["{0} {0} []".format(trial.run.uid)]
             assert not os.path.exists(os.path.join(sandboxes.LOCK_DIR, str(trial.run.uid))), "the uid is free again"
-    assert sandbox.parallel
 
 
 def test_a_uid_that_is_taken_is_never_drawn(sandbox, place, monkeypatch):
@@ -676,7 +675,7 @@ def test_a_python_3_8_runs_in_the_sandbox(sandbox, place):
 
 def test_without_a_sandbox_the_limits_still_hold(place):
     chosen = sandboxes.choose("none", LIMITS)
-    assert chosen.mode == "none" and chosen.parallel and "NO SANDBOX" in chosen.describe()
+    assert chosen.mode == "none" and "NO SANDBOX" in chosen.describe()
     returncode, lines = run_code(chosen, place, LIMITS_CODE + "import os\nprint(os.getuid())")
     assert returncode == 0 and "AS {0} {0}".format(4096 * MB) in lines and lines[-1] == str(os.getuid()), lines
 
