@@ -44,7 +44,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
-from grading import points, value_checks, values  # noqa: E402  (after the repository root is on sys.path)
+from grading import points, tasks, value_checks, values  # noqa: E402  (after the repository root is on sys.path)
 from grading import style as style_check  # noqa: E402
 from grading.tasks import CODE_TASKS, TASKS, TASKS_BY_KEY, total  # noqa: E402
 from tools import handout, rebuild, sandbox as sandboxes, testrun, tutor_points  # noqa: E402
@@ -145,6 +145,8 @@ class Grader:
     def __init__(self, limits: testrun.Limits, sandbox: sandboxes.Sandbox, python: str = sys.executable,
                  keep: bool = False, seed: Optional[int] = None, course: courses.Course = courses.Course(),
                  metadata: Optional[submission_times.Submitted] = None):
+        if tasks.REGISTRY_PROBLEMS:  # the value checks name a task the registry does not have
+            raise RuntimeError("; ".join(tasks.REGISTRY_PROBLEMS))
         self.limits = limits
         self.course = course
         self.metadata = metadata  # Gradescope's submission time, for its one submission
@@ -166,6 +168,7 @@ class Grader:
         missing = [task.key for task in CODE_TASKS if not any(
             nodeid.startswith(testrun.VALUE_CHECK_ITEM) and key == task.key for nodeid, key in self.expected.items())]
         if missing:
+            shutil.rmtree(self.workdir, ignore_errors=True)
             raise RuntimeError("no value check was collected for {} (grading/checks.py)".format(", ".join(missing)))
         # The reference's outputs, computed here, in the grader's own process, from the master's lib/: they are
         # never on disk, so no run can read them.

@@ -28,8 +28,8 @@ if REPO not in sys.path:
 
 from grading import points, style, value_checks, values  # noqa: E402  (after the repository root is on sys.path)
 from grading.gaps import fill_gaps, gap_bodies  # noqa: E402
-from grading.tasks import CODE_TASKS, TASK_BY_GAP, TASKS_BY_KEY, VALUE_CHECKS  # noqa: E402
-from tools import handout, testrun  # noqa: E402
+from grading.tasks import CODE_TASKS, REGISTRY_PROBLEMS, TASK_BY_GAP, TASKS_BY_KEY, VALUE_CHECKS  # noqa: E402
+from tools import handout, solution_copies, testrun  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -45,9 +45,10 @@ def check_registry(files: dict) -> None:
 
     found = handout.gaps_by_name(files)
     expected = {task.gap: task.file for task in CODE_TASKS}
-    problems = ["gap {} of task {} should be in {}, found {}".format(gap, TASK_BY_GAP[gap].number, path,
-                                                                     found.get(gap, "nowhere"))
-                for gap, path in expected.items() if found.get(gap) != path]
+    problems = list(REGISTRY_PROBLEMS)
+    problems += ["gap {} of task {} should be in {}, found {}".format(
+        gap, TASK_BY_GAP[gap].number, path, found.get(gap, "nowhere"))
+        for gap, path in expected.items() if found.get(gap) != path]
     problems += ["{}: gap {} belongs to no task of grading/tasks.py".format(path, gap)
                  for gap, path in found.items() if gap not in expected]
     problems += ["task {} ({}) has no value check: register one in grading/checks.py with "
@@ -186,6 +187,20 @@ def prepare_outdir(outdir: str, force: bool) -> None:
     os.makedirs(outdir, exist_ok=True)
 
 
+def refresh_master_readme() -> bool:
+    """The master's README.md with its registry blocks rendered from grading/tasks.py, as the handout's are;
+    whether it changed."""
+    path = os.path.join(REPO, "README.md")
+    with open(path, encoding="utf-8", newline="") as file:
+        text = file.read()
+    rendered = handout.with_registry_blocks(text)
+    if rendered == text:
+        return False
+    with open(path, "w", encoding="utf-8", newline="") as file:
+        file.write(rendered)
+    return True
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     started = time.time()
@@ -198,6 +213,9 @@ def main(argv=None) -> int:
         files_cut = handout.build_handout(cut=True)
         files_solution = handout.build_handout(cut=False)
         check_registry(files_cut)
+        copies = solution_copies.in_handout(files_cut, files_solution)
+        if copies:
+            raise handout.HandoutError("code outside the gaps gives an answer away: " + "; ".join(copies))
         workdir = tempfile.mkdtemp(prefix="make-handout-")
         try:
             problems = prove(files_solution, files_cut, workdir)
@@ -210,12 +228,16 @@ def main(argv=None) -> int:
             return 1
         prepare_outdir(outdir, args.force)
         handout.write_files(files_cut, outdir)
+        refreshed = refresh_master_readme()
     except handout.HandoutError as error:
         print("make_handout: {}".format(error), file=sys.stderr)
         return 1
     print("make_handout: wrote {} files with {} gaps to {} in {:.1f} s; the solution passes every graded test, "
           "the handout fails each with its not-implemented message".format(
               len(files_cut), len(CODE_TASKS), outdir, time.time() - started))
+    if refreshed:
+        print("make_handout: README.md's registry blocks (the task table, the points) were rendered anew from "
+              "grading/tasks.py: commit them")
     return 0
 
 

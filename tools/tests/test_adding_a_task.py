@@ -13,10 +13,14 @@ import sys
 
 import pytest
 
+from grading.tasks import CODE_TASKS, total
 from tools import handout
 
 REPO = handout.REPO
 pytestmark = pytest.mark.timeout(600)
+# The new task's number and what the registry's totals become with its 1 point: every figure below comes from it.
+NUMBER = len(CODE_TASKS) + 1
+NUMBERS_TWICE = [task.number for task in CODE_TASKS] + [NUMBER - 1]
 
 # 1. the gap: Tanh.backward's body between the markers, with its instructions.
 GAP = '''        h = self.input_cache
@@ -26,10 +30,10 @@ GAP = '''        h = self.input_cache
         # END TODO ##################
 '''
 # 2. one row of the registry.
-ROW = '''    Task("tanh_backward", 8, "Tanh.backward", 1, "code", "Tanh.backward", "lib/activations.py", ()),
-'''
+ROW = '''    Task("tanh_backward", {}, "Tanh.backward", 1, "code", "Tanh.backward", "lib/activations.py", ()),
+'''.format(NUMBER)
 # 3. one test file.
-TESTS = '''"""Graded tests of task 8, Tanh.backward."""
+TESTS = '''"""Graded tests of the new task, Tanh.backward."""
 import sys
 
 import numpy as np
@@ -111,11 +115,18 @@ def test_a_new_task_reaches_the_handout_the_points_table_the_grader_csv_and_resu
     made = run(["tools/make_handout.py", str(tmp_path / "handout")], root)
     assert made.returncode == 0, made.stdout
     readme = (tmp_path / "handout" / "README.md").read_text(encoding="utf-8")
-    assert "| 8 | `Tanh.backward` | `lib/activations.py` | 1 | `python -m pytest -m tanh_backward` |" in readme
-    assert "Coding tasks 1 to 8 (table above) | 10 |" in readme and "worth 17 points" in readme
+    assert "| {} | `Tanh.backward` | `lib/activations.py` | 1 | `python -m pytest -m tanh_backward` |".format(
+        NUMBER) in readme
+    code = total("code") + 1
+    assert "Coding tasks 1 to {} (table above) | {} |".format(NUMBER, code) in readme
+    assert "worth {} points".format(code + total("tutor")) in readme
+    # make_handout rendered the master's README too: its blocks are the handout's (test_readme's check holds).
+    master = (root / "README.md").read_text(encoding="utf-8")
+    assert "rendered anew" in made.stdout and "Coding tasks 1 to {} (table above)".format(NUMBER) in master
     # The student's points table, in the handout: the new task fails with its own one-line message.
     table = run(["-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "tanh_backward"], tmp_path / "handout")
-    assert "8  Tanh.backward" in table.stdout and "Tanh.backward is not implemented yet" in table.stdout, table.stdout
+    assert "{}  Tanh.backward".format(NUMBER) in table.stdout, table.stdout
+    assert "Tanh.backward is not implemented yet" in table.stdout, table.stdout
 
     # A solution (every gap of the master filled) and a forge that says "passed" but computes the wrong thing.
     solution = tmp_path / "solution"
@@ -140,7 +151,7 @@ def test_a_new_task_reaches_the_handout_the_points_table_the_grader_csv_and_resu
                os.environ.get("GRADE_TEST_SANDBOX", "auto")], root)
     assert one.returncode == 0, one.stdout
     results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
-    task = next(test for test in results["tests"] if test["name"].startswith("Task 8: Tanh.backward"))
+    task = next(test for test in results["tests"] if test["name"].startswith("Task {}: Tanh.backward".format(NUMBER)))
     assert task["score"] == 1 and task["max_score"] == 1
 
 
@@ -149,7 +160,7 @@ def test_a_task_without_a_value_check_is_refused_by_name(tmp_path):
     add_task(root, check=False)
     made = run(["tools/make_handout.py", str(tmp_path / "handout")], root)
     assert made.returncode == 1
-    assert "task 8 (tanh_backward) has no value check" in made.stdout, made.stdout
+    assert "task {} (tanh_backward) has no value check".format(NUMBER) in made.stdout, made.stdout
 
 
 def test_a_task_whose_tests_use_an_undeclared_gap_is_refused(tmp_path):
@@ -163,12 +174,15 @@ def test_a_task_whose_tests_use_an_undeclared_gap_is_refused(tmp_path):
 
 @pytest.mark.parametrize("case, tests, row, expected", [
     ("no test marked for it", TESTS.replace("@pytest.mark.tanh_backward\n", ""), ROW,
-     "task 8 (tanh_backward) has no graded test: mark its tests with @pytest.mark.tanh_backward"),
+     "task {} (tanh_backward) has no graded test: mark its tests with @pytest.mark.tanh_backward".format(NUMBER)),
     ("a misspelt marker", TESTS.replace("@pytest.mark.tanh_backward", "@pytest.mark.tanh_bakward"), ROW,
      "'tanh_bakward' not found in `markers` configuration option"),
-    ("a number taken twice", TESTS, ROW.replace(", 8, ", ", 7, "),
-     "the code tasks are numbered [1, 2, 3, 4, 5, 6, 7, 7], expected 1 to 8"),
-], ids=["no test", "misspelt marker", "number twice"])
+    ("a number taken twice", TESTS, ROW.replace(", {}, ".format(NUMBER), ", {}, ".format(NUMBER - 1)),
+     "the code tasks are numbered {}, expected 1 to {}".format(NUMBERS_TWICE, NUMBER)),
+    ("no registry row", TESTS, "",
+     "tanh_backward_check is registered with @value_check('tanh_backward'), but grading/tasks.py has no code "
+     "task 'tanh_backward': add its row to TASKS"),
+], ids=["no test", "misspelt marker", "number twice", "no row"])
 def test_the_registry_is_refused_where_it_does_not_match_the_tests(tmp_path, case, tests, row, expected):
     # Before, a task whose only graded item was its value check passed make_handout, and the grader then gave the
     # reference solution 0 for it; a misspelt marker left its test out of every task.
@@ -176,4 +190,19 @@ def test_the_registry_is_refused_where_it_does_not_match_the_tests(tmp_path, cas
     add_task(root, tests=tests, row=row)
     made = run(["tools/make_handout.py", str(tmp_path / "handout")], root)
     assert made.returncode == 1 and expected in made.stdout, made.stdout
+    assert not (tmp_path / "handout").exists()
+
+
+def test_a_stand_in_that_is_the_new_gaps_answer_is_refused(tmp_path):
+    # Where other tasks' tests use the new gap, they get a stand-in (grading/stand_ins.py); written from the
+    # answer, it would ship the answer to every student.
+    root = copy_repository(tmp_path / "master")
+    add_task(root)
+    with open(str(root / "grading" / "stand_ins.py"), "a", encoding="utf-8") as file:
+        file.write("\n\nclass TanhStandIn:\n    def backward(self, grad):\n        h = self.input_cache\n"
+                   "        return grad * (1 - h * h)\n")
+    made = run(["tools/make_handout.py", str(tmp_path / "handout")], root)
+    assert made.returncode == 1, made.stdout
+    assert "grading/stand_ins.py:" in made.stdout and "this code is Tanh.backward's reference solution" in \
+        made.stdout, made.stdout
     assert not (tmp_path / "handout").exists()

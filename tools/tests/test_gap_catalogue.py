@@ -66,8 +66,11 @@ def graded(tmp_path_factory):
     return found
 
 
-def test_the_catalogue_covers_every_gap():
-    for task in CODE_TASKS:
+def test_the_catalogue_covers_every_gap_it_has_bodies_for():
+    # The catalogue is the kit's own test of the grade (docs/instructor.md: optional for a new task); a task it
+    # has bodies for must have enough of both kinds.
+    assert set(WRONG) == set(CORRECT) and set(WRONG) <= {task.key for task in CODE_TASKS}, sorted(WRONG)
+    for task in (task for task in CODE_TASKS if task.key in WRONG):
         assert len(WRONG[task.key]) >= 10, "at least 10 wrong solutions of {}".format(task.gap)
         assert len(CORRECT[task.key]) >= 5, "at least 5 correct alternatives of {}".format(task.gap)
         labels = [label for label, _ in WRONG[task.key] + CORRECT[task.key]]

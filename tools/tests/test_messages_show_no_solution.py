@@ -23,7 +23,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 import tokenize
 from concurrent.futures import ThreadPoolExecutor
 
@@ -31,7 +30,7 @@ import pytest
 
 from grading.gaps import fill_gaps, find_gaps
 from grading.tasks import CODE_TASKS, TASKS_BY_KEY
-from tools import handout
+from tools import handout, solution_copies
 from tools.tests.gap_catalogue import WRONG, indented
 
 pytestmark = pytest.mark.timeout(900)
@@ -124,67 +123,20 @@ def test_the_shipped_tests_and_checks_hold_no_solution_line():
 
 # ---------------------------------------------------------------- the code students receive
 
-def statement_lists(nodes: list) -> list:
-    """Every list of statements in nodes (theirs, and each body, else and handler inside them)."""
-    found = [nodes]
-    for node in nodes:
-        for child in ast.walk(node):
-            for field in ("body", "orelse", "finalbody", "handlers"):
-                block = getattr(child, field, None)
-                if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
-                    found.append(block)
-    return found
-
-
-def reference_blocks() -> dict:
-    """{a sequence of statement dumps: its gap} for the statements of every reference solution: each of its blocks
-    (the gap's body and the body of every statement in it) and each window of two or more statements in a block."""
-    found = {}
-    solution = handout.build_handout(cut=False)
-    for task in CODE_TASKS:
-        lines = solution[task.file].decode("utf-8").splitlines()
-        for gap in find_gaps("\n".join(lines), task.file):
-            if gap.name == task.gap:
-                body = ast.parse(textwrap.dedent("\n".join(lines[gap.start + 1:gap.end]))).body
-                for block in statement_lists(body):
-                    block = [ast.dump(statement) for statement in block]
-                    found[tuple(block)] = gap.name
-                    for size in range(2, len(block)):
-                        for start in range(len(block) - size + 1):
-                            found[tuple(block[start:start + size])] = gap.name
-    return found
-
-
-REFERENCE_BLOCKS = reference_blocks()
-
-
-def copies_of_solutions(source: str) -> list:
-    """(line, gap) wherever source holds a block of a reference solution, however it is formatted."""
-    found = []
-    for statements in statement_lists(ast.parse(source).body):
-        block = [ast.dump(statement) for statement in statements]
-        for start in range(len(block)):
-            for end in range(start + 1, len(block) + 1):
-                if tuple(block[start:end]) in REFERENCE_BLOCKS:
-                    found.append((statements[start].lineno, REFERENCE_BLOCKS[tuple(block[start:end])]))
-    return found
+REFERENCE_BLOCKS = solution_copies.reference_blocks(handout.build_handout(cut=False))
 
 
 def test_the_code_search_finds_a_reformatted_copy():
     # tests/test_experiments.py's reset() of an earlier release: gap 1's loop, in a handout that cuts gap 1.
     old_reset = ("def reset(model) -> None:\n    for param in model.parameters():\n"
                  "        param.grad = np.zeros_like(  param.data )\n")
-    assert [gap for _, gap in copies_of_solutions(old_reset)] == ["zero_grad"]
-    assert not copies_of_solutions("def reset(model):\n    for param in model.parameters():\n"
-                                   "        param.grad = 0 * param.data\n")
+    assert [gap for _, gap in solution_copies.copies_of_solutions(old_reset, REFERENCE_BLOCKS)] == ["zero_grad"]
+    assert not solution_copies.copies_of_solutions("def reset(model):\n    for param in model.parameters():\n"
+                                                   "        param.grad = 0 * param.data\n", REFERENCE_BLOCKS)
 
 
 def test_the_handout_holds_no_solution_outside_its_gaps():
-    found = []
-    for path, content in sorted(handout.build_handout(cut=True).items()):
-        if path.endswith(".py"):
-            found += ["{}:{}: a block of {}'s solution".format(path, line, gap)
-                      for line, gap in copies_of_solutions(content.decode("utf-8"))]
+    found = solution_copies.in_handout(handout.build_handout(cut=True), handout.build_handout(cut=False))
     assert not found, "code in the handout that reproduces a gap's reference solution:\n" + "\n".join(found)
 
 
