@@ -47,7 +47,7 @@ if REPO not in sys.path:
 from grading import points, tasks, value_checks, values  # noqa: E402  (after the repository root is on sys.path)
 from grading import style as style_check  # noqa: E402
 from grading.tasks import CODE_TASKS, TASKS, TASKS_BY_KEY, total  # noqa: E402
-from tools import handout, rebuild, sandbox as sandboxes, testrun, tutor_points  # noqa: E402
+from tools import handout, rebuild, sandbox as sandboxes, testrun, totals, tutor_points  # noqa: E402
 from tools.report import findings as tutor_findings  # noqa: E402
 from tools import course as courses, lms, regrade, submitted as submission_times  # noqa: E402
 from tools.submission import safe_text, spreadsheet_text  # noqa: E402
@@ -323,18 +323,13 @@ def apply_course(result: dict, course: courses.Course, pushes: Optional[dict] = 
     if course.late is None or submitted is None:
         return
     due = submitted.due or course.late.due_for(result["name"])
-    result["late"] = courses.apply_late_policy(course.late, due, submitted.time, score(result), submitted.source)
+    result["late"] = courses.apply_late_policy(course.late, due, submitted.time, totals.earned(result),
+                                               submitted.source)
     pushed = (pushes or {}).get(result["name"])
     if pushed is not None and pushed > due + course.late.grace:
         result["notes"].append("pushed at {}, after the deadline {}, by the server's record; the commit time says "
                                "{}".format(courses.stamp(pushed), courses.stamp(due), courses.stamp(submitted.time)
                                            if submitted.time else "nothing"))
-
-
-def of_record(result: dict):
-    """The points of record: earned (autograded and tutor), less a late penalty."""
-    late = result.get("late")
-    return tutor_points.number(late.of_record) if late is not None else score(result)
 
 
 # ---------------------------------------------------------------- output: text a submission controls is neutralised
@@ -358,20 +353,11 @@ def csv_cell(value) -> str:
     return str(value) if isinstance(value, (int, float)) else spreadsheet_text(safe_text(value))
 
 
-def score(result: dict):
-    """The autograded points, plus the tutor's where --tutor-points gave them."""
-    tutor = tutor_points.tutor_total(result)
-    if not result["rows"]:
-        return tutor_points.number(tutor)
-    total = points.totals(result["rows"])
-    return tutor_points.number(total["code"][0] + total["bonus"][0] + tutor)
-
-
 def points_cells(result: dict) -> dict:
     """{task key: points, "total": total} as text, as the CSV writes them: what --previous compares, read back from
     the CSV's columns or from results.json's extra_data.points (tools/regrade.py)."""
     cells = {key: regrade.text_of(points_of(result, key)) for key in regrade.KEYS}
-    cells["total"] = regrade.text_of(score(result))
+    cells["total"] = regrade.text_of(totals.earned(result))
     return cells
 
 
@@ -437,7 +423,7 @@ def gradescope(result: dict, sandbox: sandboxes.Sandbox, course: courses.Course 
         graded = points.gradescope_results(result["rows"], output=output, extra_data=extra,
                                            visibility=course.visibility.of)
     graded = tutor_points.gradescope(graded, result)
-    graded["score"] = of_record(result) if not result["error"] else 0
+    graded["score"] = totals.of_record(result)
     graded["execution_time"] = result.get("seconds")  # Gradescope's field: seconds the grading took
     # Plain text: the output and the tests' messages quote text a submission controls, which Markdown would render.
     graded.update(visibility=course.visibility.tests, stdout_visibility=course.visibility.output,
@@ -457,7 +443,7 @@ def write_csv(results: List[dict], path: str, sandbox: sandboxes.Sandbox) -> Non
             # without a sandbox, every row says so in its error column.
             error = result["error"] or ("graded without a sandbox" if sandbox.mode == "none" else "")
             writer.writerow([csv_cell(result["name"])] + [points_of(result, key) for key in keys] +
-                            [score(result)] + late_cells(result) +
+                            [totals.earned(result)] + late_cells(result) +
                             [len(result["integrity"]) + len(result["policy"]), csv_cell(error),
                              csv_cell("; ".join(sandbox.notes))] +
                             [(result.get("record") or {}).get(key, "") for key in ("seed", "kit commit", "handout",
@@ -469,8 +455,8 @@ def late_cells(result: dict) -> list:
     """late penalty, points of record, submitted, due, and where the time came from ("" without a policy)."""
     late = result.get("late")
     if late is None:
-        return ["", of_record(result), "", "", ""]
-    return [tutor_points.number(late.penalty), of_record(result), courses.stamp(late.submitted) if late.submitted
+        return ["", totals.of_record(result), "", "", ""]
+    return [tutor_points.number(late.penalty), totals.of_record(result), courses.stamp(late.submitted) if late.submitted
             else "", courses.stamp(late.due) if late.due else "", late.source]
 
 
@@ -481,7 +467,7 @@ def export_to_lms(results: List[dict], roster: lms.Roster, course: courses.Cours
     matching = lms.match(roster, names, course.lms.folder_prefix)
     keys = [task.key for task in TASKS]
     cells = {name: dict({key: points_of(result, key) for key in keys}, **{
-        "points of record": of_record(result),
+        "points of record": totals.of_record(result),
         "late penalty": -result["late"].penalty if result.get("late") is not None else ""})
         for name, result in zip(names, results)}
     possible = {task.key: task.points for task in TASKS}
@@ -510,8 +496,8 @@ def summary(results: List[dict]) -> List[str]:
     for result in results:
         cells = " ".join("{:>2}".format(points_of(result, key)) for key in keys)
         error = "  " + safe_text(result["error"]) if result["error"] else ""
-        points_text = "{:>5}  {:>6}".format(score(result), of_record(result)) if late else "{:>5}".format(
-            score(result))
+        earned = totals.earned(result)
+        points_text = "{:>5}  {:>6}".format(earned, totals.of_record(result)) if late else "{:>5}".format(earned)
         lines.append("{:<{}}  {}  {}  {:>8}{}".format(result["name"], width, cells, points_text,
                                                       len(result["integrity"]) + len(result["policy"]), error))
     return lines

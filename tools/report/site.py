@@ -33,7 +33,7 @@ from markupsafe import Markup
 from grading import points, style as style_check
 from grading.gaps import GapError, gap_bodies, source_lines, student_gaps, without_gap_bodies
 from grading.tasks import CODE_TASKS, TASKS, total
-from tools import course as courses, handout
+from tools import course as courses, handout, totals
 from tools.rebuild import first_differences
 from tools.report.findings import student_lines
 from tools.submission import NotRead, read_below, safe_text, spreadsheet_text
@@ -82,17 +82,6 @@ def first_failure(row: points.Row) -> str:
 
 def points_text(value) -> str:
     return "\u2013" if value is None else str(number(value))
-
-
-def autograded(result: dict):
-    if not result["rows"]:
-        return 0
-    totals = points.totals(result["rows"])
-    return totals["code"][0] + totals["bonus"][0]
-
-
-def total_of(result: dict):
-    return number(autograded(result) + sum(result.get("tutor", {}).values()))
 
 
 def excerpt(lines: List[str], line: int, around: int = 2) -> List[dict]:
@@ -399,10 +388,10 @@ def write_site(directory: str, results: List[dict], sandbox: str, graded_without
                 for row in result["rows"] or []]
         late = result.get("late")
         view = {"result": result, "page": page, "rows": rows, "cells": cells_of(result, columns),
-                "total": total_of(result), "findings": len(result["integrity"]) + len(result["policy"]),
+                "total": totals.earned(result), "findings": len(result["integrity"]) + len(result["policy"]),
                 "tutor": {key: number(value) for key, value in result["tutor"].items()} if "tutor" in result else None,
                 "late": late.line() if late is not None else None,
-                "of_record": number(late.of_record) if late is not None else total_of(result),
+                "of_record": totals.of_record(result),
                 "pdf": copy_pdf(result, os.path.join(directory, "tutor", "pdf", page[:-len(".html")] + ".pdf"))}
         views.append(view)
         # The student's page gets only these: its points and failure lines, nothing of the tutor's view, and of
@@ -430,13 +419,13 @@ def write_site(directory: str, results: List[dict], sandbox: str, graded_without
             findings=[finding_context(text, result, handout_cut) for text in result["policy"] + result["integrity"]],
             **common))
 
-    totals = [view["total"] for view in views]
-    fractional = any(not float(value).is_integer() for value in totals)
+    class_totals = [view["total"] for view in views]
+    fractional = any(not float(value).is_integer() for value in class_totals)
     page = env.get_template("class.html").render(
         views=views, columns=columns, statistics=class_statistics(results), feedback=feedback_summary(results),
-        histogram=histogram(totals, "total points", step=0.5 if fractional else 1.0, top=maximum) if totals else None,
-        median=number(statistics.median(totals)) if totals else None, script=script, changes=list(changes),
-        **common)
+        histogram=histogram(class_totals, "total points", step=0.5 if fractional else 1.0, top=maximum)
+        if class_totals else None, median=number(statistics.median(class_totals)) if class_totals else None,
+        script=script, changes=list(changes), **common)
     write(os.path.join(directory, "index.html"), page)
     with open(os.path.join(directory, "pages.csv"), "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
