@@ -187,10 +187,10 @@ class Grader:
         result = {"name": name, "path": submission, "rows": None, "integrity": [], "policy": [], "notes": [],
                   "gaps": {}, "error": None, "platform": self.platform, "lines": {}, "vectorisation": [],
                   "feedback": None, "sources": {}, "record": dict(self.record)}
-        if self.course.late is not None:  # the late policy's input; it is applied once the points are known
-            result["submitted"] = self.metadata or submission_times.from_clone(submission)
         scratch = tempfile.mkdtemp(prefix="submission-", dir=self.workdir)
         try:
+            if self.course.late is not None:  # the late policy's input; it is applied once the points are known
+                result["submitted"] = self.metadata or submission_times.from_clone(submission)
             # In a child process within rebuild.READING: no submission's text is parsed in this process.
             submitted, built = rebuild.read_and_rebuild(submission, self.handout, self.wanted)
             result["notes"] += submitted.notes
@@ -324,7 +324,7 @@ def apply_course(result: dict, course: courses.Course, pushes: Optional[dict] = 
         return
     due = submitted.due or course.late.due_for(result["name"])
     result["late"] = courses.apply_late_policy(course.late, due, submitted.time, totals.earned(result),
-                                               submitted.source)
+                                               safe_text(submitted.source))
     pushed = (pushes or {}).get(result["name"])
     if pushed is not None and pushed > due + course.late.grace:
         result["notes"].append("pushed at {}, after the deadline {}, by the server's record; the commit time says "
@@ -370,14 +370,15 @@ def points_of(result: dict, key: str):
     return "" if row.points is None else row.points
 
 
-def report_lines(result: dict, sandbox: sandboxes.Sandbox, staff: bool = False) -> List[str]:
+def report_lines(result: dict, sandbox: sandboxes.Sandbox, staff: bool = False, hidden=()) -> List[str]:
     """What a tutor and the student may both read: gaps not taken, integrity findings, notes; staff=True adds
-    the sandbox's notes, which say what a run could reach and so are never shown to students."""
+    the sandbox's notes, which say what a run could reach and so are never shown to students. hidden: the tasks
+    whose rows the course does not show at once; their gaps' lines are left out."""
     lines = ["Platform: " + result["platform"]] if result.get("platform") else []
     if sandbox.mode == "none":
         lines.append("Sandbox: " + sandbox.describe())
     lines += ["Sandbox: " + safe_text(note) for note in sandbox.notes] if staff else []
-    return lines + tutor_findings.student_lines(result)
+    return lines + tutor_findings.student_lines(result, hidden)
 
 
 def report_text(result: dict, sandbox: sandboxes.Sandbox) -> List[str]:
@@ -409,9 +410,10 @@ def gradescope(result: dict, sandbox: sandboxes.Sandbox, course: courses.Course 
              "notes": [safe_text(text) for text in result["notes"]], "name": result["name"],
              "platform": result.get("platform"), "sandbox": sandbox.describe(), "sandbox notes": list(sandbox.notes)}
     late = result.get("late")
-    every_test = all(course.visibility.of(task.key) == "visible" for task in TASKS if task.kind != "tutor")
-    # The points earned are left out of the late line while a test's points are not shown.
-    output = "\n".join(report_lines(result, sandbox) + ([late.line(amounts=every_test)] if late is not None else []))
+    hidden = {task.key for task in TASKS if task.kind != "tutor" and course.visibility.of(task.key) != "visible"}
+    # The points earned are left out of the late line, and a hidden task's gap out of the notes.
+    output = "\n".join(report_lines(result, sandbox, hidden=hidden) +
+                       ([late.line(amounts=not hidden)] if late is not None else []))
     extra["points"] = points_cells(result)
     if late is not None:
         extra["late"] = late.record()
@@ -464,7 +466,10 @@ def export_to_lms(results: List[dict], roster: lms.Roster, course: courses.Cours
                   moodle: Optional[str]) -> List[str]:
     """Write the LMS files; the lines that say what was written and who is on one side only."""
     names = [csv_cell(result["name"]) for result in results]
-    matching = lms.match(roster, names, course.lms.folder_prefix)
+    # Two folders whose names read the same (a space or an invisible character apart) cannot be told apart by
+    # the roster: neither is exported.
+    twice = sorted({name for name in names if names.count(name) > 1})
+    matching = lms.match(roster, [name for name in names if name not in twice], course.lms.folder_prefix)
     keys = [task.key for task in TASKS]
     cells = {name: dict({key: points_of(result, key) for key in keys}, **{
         "points of record": totals.of_record(result),
@@ -481,6 +486,8 @@ def export_to_lms(results: List[dict], roster: lms.Roster, course: courses.Cours
         lms.write_moodle(moodle, matching, titles, cells)
         lines.append("grade: Moodle's grade import: {} ({} students)".format(moodle, len(matching.pairs)))
     lines += ["grade: not in the roster, so in no LMS file: {}".format(name) for name in matching.no_roster_row]
+    lines += ["grade: two submissions are named {}: neither is in an LMS file; rename their folders".format(name)
+              for name in twice]
     lines += ["grade: in the roster but not graded, so in no LMS file: {}".format(row)
               for row in matching.no_submission]
     return lines

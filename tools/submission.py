@@ -161,14 +161,17 @@ def _mode_in(descriptor: int, path: str) -> int:
         raise NotRead(path, error=error)
 
 
-def read_below(root: str, path: str, limit: int = MAX_FILE_BYTES) -> bytes:
+def read_below(root: str, path: str, limit: int = MAX_FILE_BYTES, one_link: bool = False) -> bytes:
     """The bytes of the regular file at `path` below root, reached through real folders only (_folder_of), the
-    file lstat'ed before it is opened so that no FIFO or device is ever opened. Raises NotRead."""
+    file lstat'ed before it is opened so that no FIFO or device is ever opened. one_link: refuse a file with a
+    second name (a hard link could name a file of the grader's machine). Raises NotRead."""
     descriptor = _folder_of(root, path)
     try:
         mode = _mode_in(descriptor, path)
         if not stat.S_ISREG(mode):
             raise NotRead(path, _kind(mode))
+        if one_link and os.stat(path.rsplit("/", 1)[-1], dir_fd=descriptor, follow_symlinks=False).st_nlink != 1:
+            raise NotRead(path, "a file with another name elsewhere (a hard link)")
         try:
             opened = os.open(path.rsplit("/", 1)[-1], _FILE_FLAGS, dir_fd=descriptor)
         except OSError as error:

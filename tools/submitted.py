@@ -48,36 +48,60 @@ def from_gradescope(path: str) -> Submitted:
 
 
 def from_clone(folder: str) -> Submitted:
-    """The commit time of the clone's HEAD, read in a bounded child; UNKNOWN where the folder is no git clone."""
-    if not os.path.exists(os.path.join(folder, ".git")):
+    """The commit time of the clone's HEAD, read in a bounded child; no time (and the source says why, in words
+    of ours: nothing of the repository reaches a report) where the folder is no plain git clone."""
+    if not os.path.lexists(os.path.join(folder, ".git")):
         return Submitted(None, UNKNOWN)
     try:
         answer = bounded.call("tools.submitted", "commit_time", {"folder": os.path.abspath(folder)}, READING,
                               "reading the clone's commit time")
     except bounded.Unfinished as error:
         return Submitted(None, "no submission time: {}".format(error.why))
-    if "error" in answer:
-        return Submitted(None, "no submission time: the clone's commit could not be read ({})".format(
-            str(answer["error"])[:200]))
-    zone = datetime.timezone(datetime.timedelta(seconds=int(answer["offset"])))
-    return Submitted(datetime.datetime.fromtimestamp(int(answer["time"]), zone), COMMIT)
+    try:
+        return Submitted(parse_time(answer["time"], "the commit time"), COMMIT)
+    except (KeyError, TypeError, AttributeError, CourseError):
+        why = answer.get("error") if answer.get("error") in COMMIT_ERRORS.values() else COMMIT_ERRORS["unreadable"]
+        return Submitted(None, "no submission time: {}".format(why))
+
+
+# What the child may answer instead of a time: fixed sentences, never the repository's text or Dulwich's message
+# (which quotes the files it read: a link at .git/HEAD would put any file's first line into a report).
+COMMIT_ERRORS = {
+    "not plain": "the clone's .git is not a plain folder (a link, a file naming another repository, or a link "
+                 "inside it)",
+    "no dulwich": "Dulwich is not installed (pip install -r requirements-dev.txt)",
+    "unreadable": "the clone's commit could not be read",
+    "out of range": "the clone's commit time is out of range",
+}
 
 
 def commit_time(request: dict) -> dict:
-    """In the child: {"time": seconds since the epoch, "offset": seconds east of UTC} of HEAD's commit."""
+    """In the child: {"time": ISO 8601 with offset} of HEAD's commit, or {"error": one of COMMIT_ERRORS}. Only a
+    .git that is a real folder with no link anywhere inside it is read."""
+    git = os.path.join(request["folder"], ".git")
+    if os.path.islink(git) or not os.path.isdir(git):
+        return {"error": COMMIT_ERRORS["not plain"]}
+    for directory, folders, files in os.walk(git):
+        if any(os.path.islink(os.path.join(directory, name)) for name in folders + files):
+            return {"error": COMMIT_ERRORS["not plain"]}
     try:
         from dulwich.repo import Repo
-
+    except ImportError:
+        return {"error": COMMIT_ERRORS["no dulwich"]}
+    try:
         repository = Repo(request["folder"])
         try:
             commit = repository[repository.head()]
-            return {"time": int(commit.commit_time), "offset": int(commit.commit_timezone)}
+            seconds, offset = int(commit.commit_time), int(commit.commit_timezone)
         finally:
             repository.close()
-    except ImportError:
-        return {"error": "Dulwich is not installed (pip install -r requirements-dev.txt)"}
-    except Exception as error:  # a broken or odd repository: its time is unknown, said so
-        return {"error": "{}: {}".format(type(error).__name__, error)}
+    except Exception:  # a broken or odd repository: its time is unknown, said so in our words
+        return {"error": COMMIT_ERRORS["unreadable"]}
+    try:  # git takes any number: a year past 9999 or an offset of a day or more is no time
+        zone = datetime.timezone(datetime.timedelta(seconds=offset))
+        return {"time": datetime.datetime.fromtimestamp(seconds, zone).isoformat()}
+    except (ValueError, OverflowError, OSError):
+        return {"error": COMMIT_ERRORS["out of range"]}
 
 
 def read_pushes(path: str) -> Dict[str, datetime.datetime]:

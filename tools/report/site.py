@@ -397,7 +397,8 @@ def write_site(directory: str, results: List[dict], sandbox: str, graded_without
         # The student's page gets only these: its points and failure lines, nothing of the tutor's view, and of
         # them only what the course's visibility settings show now.
         due = late.due if late is not None else (course.late.due_for(result["name"]) if course.late else None)
-        due_passed = due is None or datetime.datetime.now(datetime.timezone.utc) >= due
+        # Without a deadline no page can know that it has passed: after_due_date parts stay hidden.
+        due_passed = due is not None and datetime.datetime.now(datetime.timezone.utc) >= due
         student_rows = []
         for item in rows:
             task = item["row"].task
@@ -410,7 +411,8 @@ def write_site(directory: str, results: List[dict], sandbox: str, graded_without
         student_view = {"name": result["name"], "error": bool(result["error"]),
                         "total": view["of_record"] if every_row else None, "rows": student_rows,
                         "late": late.line(amounts=every_row) if late is not None else None,
-                        "lines": student_lines(result) if shown_lines else [],
+                        "lines": student_lines(result, {row["task"].key for row in student_rows if row["hidden"]})
+                        if shown_lines else [],
                         "lines_hidden": None if shown_lines else hidden_until(course.visibility.output, due)}
         student = env.get_template("student.html").render(student=student_view, **common)
         write(os.path.join(directory, "students", page), student)
@@ -473,7 +475,7 @@ def copy_pdf(result: dict, target: str) -> dict:
     if not root:
         return {"found": False, "why": "the submission was not read"}
     try:
-        data = read_below(root, PDF_NAME, PDF_BYTES)
+        data = read_below(root, PDF_NAME, PDF_BYTES, one_link=True)
     except NotRead as error:
         if error.kind:
             why = "{} is {}: not read".format(PDF_NAME, error.kind)

@@ -344,3 +344,77 @@ def test_github_classroom_folders_match_by_the_course_s_prefix_only(tmp_path):
     found = lms.match(roster, ["exercise-3-alice", "exercise-3-Bob", "alice"], folder_prefix="exercise-3-")
     assert [name for _, name in found.pairs] == ["exercise-3-alice"]
     assert found.no_roster_row == ["exercise-3-Bob", "alice"] and found.no_submission == ["github_username bob, ID 2"]
+
+
+def test_a_commit_time_out_of_range_or_a_linked_git_gives_no_time_and_no_text_of_the_repository(tmp_path):
+    # Red team: git (and GitHub's fsck) take a committer time in the year 11476 or an offset of +99:59, which
+    # crashed the whole class run in the grader's process; a .git/HEAD linked to a file put that file's first
+    # line into the student's page through Dulwich's message.
+    if shutil.which("git") is None:
+        pytest.skip("the clones are made with git")
+    pytest.importorskip("dulwich")
+    for name, committer in (("year", "300000000000 +0000"), ("offset", "1800000000 +9959")):
+        clone = tmp_path / name
+        clone.mkdir()
+        (clone / "a.txt").write_text("a\n")
+        commit(clone, "2027-01-16T10:00+01:00")
+        tree = subprocess.run(["git", "rev-parse", "HEAD^{tree}"], cwd=str(clone), stdout=subprocess.PIPE,
+                              universal_newlines=True, check=True).stdout.strip()
+        (tmp_path / "commit.txt").write_text("tree {}\nauthor s <s@x> 1800000000 +0100\ncommitter s <s@x> {}\n\n"
+                                             "x\n".format(tree, committer))
+        forged = subprocess.run(["git", "hash-object", "-t", "commit", "-w", "--literally",
+                                 str(tmp_path / "commit.txt")], cwd=str(clone), stdout=subprocess.PIPE,
+                                universal_newlines=True, check=True)
+        subprocess.run(["git", "update-ref", "HEAD", forged.stdout.strip()], cwd=str(clone), check=True)
+        found = submission_times.from_clone(str(clone))
+        assert found.time is None and found.source == "no submission time: " + \
+            submission_times.COMMIT_ERRORS["out of range"], (name, found)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET first line\n")
+    linked = tmp_path / "year"
+    (linked / ".git" / "HEAD").unlink()
+    (linked / ".git" / "HEAD").symlink_to(secret)
+    found = submission_times.from_clone(str(linked))
+    assert found.time is None and "TOP-SECRET" not in found.source and "not a plain folder" in found.source
+    (tmp_path / "pointer").mkdir()
+    (tmp_path / "pointer" / ".git").write_text("gitdir: {}\n".format(tmp_path / "offset" / ".git"))
+    assert "not a plain folder" in submission_times.from_clone(str(tmp_path / "pointer")).source
+
+
+def test_a_hard_linked_or_symlinked_submission_pdf_is_not_copied_into_the_report(tmp_path):
+    pytest.importorskip("jinja2")
+    from tools.report import site
+
+    secret = tmp_path / "secret.pdf"
+    secret.write_bytes(b"%PDF-1.4 the grader's own file\n")
+    for name, make in (("hard", lambda path: os.link(str(secret), str(path))),
+                       ("soft", lambda path: path.symlink_to(secret))):
+        folder = tmp_path / name
+        folder.mkdir()
+        make(folder / "submission.pdf")
+        copied = site.copy_pdf({"root": str(folder)}, str(tmp_path / (name + "-copy.pdf")))
+        assert not copied["found"] and "not read" in copied["why"], copied
+        assert not (tmp_path / (name + "-copy.pdf")).exists()
+
+
+def test_two_submissions_whose_names_read_the_same_go_into_no_lms_file(tmp_path):
+    from tools import grade
+
+    (tmp_path / "roster.csv").write_text("submission,ID,Email address\nbob,1,bob@example.org\nann,2,ann@example.org\n")
+    roster = lms.read_roster(str(tmp_path / "roster.csv"))
+    results = [{"name": name, "rows": None, "tutor": {}} for name in ("bob", "bob", "ann")]
+    lines = grade.export_to_lms(results, roster, courses.Course(), str(tmp_path / "canvas.csv"),
+                                str(tmp_path / "moodle.csv"))
+    assert "grade: two submissions are named bob: neither is in an LMS file; rename their folders" in lines
+    assert [row[0] for row in read_csv(tmp_path / "moodle.csv")] == ["Email address", "ann@example.org"]
+
+
+def test_the_notes_say_nothing_of_a_task_whose_row_is_hidden():
+    from tools.rebuild import GapResult
+    from tools.report.findings import student_lines
+
+    task = next(task for task in CODE_TASKS if task.key == "check_gradients")
+    result = {"gaps": {task.gap: GapResult(task, "rejected", "gap 6 (check_gradients), line 3: not taken", None)},
+              "integrity": [], "notes": []}
+    assert student_lines(result) == ["Gap: gap 6 (check_gradients), line 3: not taken"]
+    assert student_lines(result, hidden={"check_gradients"}) == []
