@@ -14,7 +14,7 @@ import datetime
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Tuple
 
 from grading.tasks import TASKS
 
@@ -186,23 +186,29 @@ def _late(parser, path: str) -> Optional[LatePolicy]:
                       extensions=extensions)
 
 
-def read_extensions(path: str) -> Dict[str, datetime.datetime]:
-    """A CSV with the columns name (the submission's, as the grades CSV writes it) and due (its own deadline)."""
+def read_times(path: str, what: str, column: str) -> List[Tuple[int, str, datetime.datetime]]:
+    """(line, name, time) of every row of a CSV with the columns name and `column` (a time with its offset);
+    `what` names the file in an error ("the extensions")."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as file:
             reader = csv.DictReader(file)
             rows = list(reader)
             header = reader.fieldnames or []
     except (OSError, UnicodeError, csv.Error) as error:
-        raise CourseError("cannot read the extensions {}: {}".format(path, error))
-    if not {"name", "due"} <= set(header):
-        raise CourseError("{}: the columns must be name and due, not {}".format(path, ", ".join(header)))
+        raise CourseError("cannot read {} {}: {}".format(what, path, error))
+    if not {"name", column} <= set(header):
+        raise CourseError("{}: the columns must be name and {}, not {}".format(path, column, ", ".join(header)))
+    return [(line, (row.get("name") or "").strip(), parse_time(row.get(column) or "", "{}, line {}".format(
+        path, line))) for line, row in enumerate(rows, start=2)]
+
+
+def read_extensions(path: str) -> Dict[str, datetime.datetime]:
+    """A CSV with the columns name (the submission's, as the grades CSV writes it) and due (its own deadline)."""
     extensions = {}
-    for line, row in enumerate(rows, start=2):
-        name = (row.get("name") or "").strip()
+    for line, name, due in read_times(path, "the extensions", "due"):
         if name in extensions:
             raise CourseError("{}, line {}: a second extension for {}".format(path, line, name))
-        extensions[name] = parse_time(row.get("due") or "", "{}, line {}".format(path, line))
+        extensions[name] = due
     return extensions
 
 

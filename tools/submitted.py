@@ -8,14 +8,13 @@
 The clone is read by Dulwich (pure Python; it runs nothing of the repository, hooks or configured commands) in a
 bounded child process (grading/bounded.py): a repository is submitted text.
 """
-import csv
 import datetime
 import json
 import os
 from typing import Dict, NamedTuple, Optional
 
 from grading import bounded
-from tools.course import CourseError, parse_time
+from tools.course import CourseError, parse_time, read_times
 
 GRADESCOPE = "Gradescope's submission time"
 COMMIT = "the commit time of the graded commit, set by the student's machine"
@@ -106,18 +105,7 @@ def commit_time(request: dict) -> dict:
 
 def read_pushes(path: str) -> Dict[str, datetime.datetime]:
     """A CSV with the columns name and pushed at: each submission's last push, as the server recorded it."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as file:
-            reader = csv.DictReader(file)
-            rows = list(reader)
-            header = reader.fieldnames or []
-    except (OSError, UnicodeError, csv.Error) as error:
-        raise CourseError("cannot read the pushes {}: {}".format(path, error))
-    if not {"name", "pushed at"} <= set(header):
-        raise CourseError("{}: the columns must be name and pushed at, not {}".format(path, ", ".join(header)))
     pushes = {}
-    for line, row in enumerate(rows, start=2):
-        moment = parse_time(row["pushed at"] or "", "{}, line {}".format(path, line))
-        name = (row["name"] or "").strip()
+    for _, name, moment in read_times(path, "the pushes", "pushed at"):
         pushes[name] = max(moment, pushes.get(name, moment))
     return pushes
