@@ -13,14 +13,56 @@ the sheet's Python 3.8 has NumPy 1.24. Under NumPy 2 the same code turns a float
 raises), so there it loses its task.
 """
 import textwrap
+from collections import namedtuple
+from typing import Dict, List
 
-from grading.tasks import TASKS_BY_KEY
+from grading.tasks import CODE_TASKS, TASKS_BY_KEY
+
+# One body of the catalogue: kind "wrong" or "correct", its task's key, its label and its text.
+Body = namedtuple("Body", "kind key label text")
 
 
 def indented(task_key: str, body: str) -> list:
     """The body's lines at the gap's indentation: 8 spaces in a method, 4 in a function."""
     indent = " " * (8 if "." in TASKS_BY_KEY[task_key].gap else 4)
     return [indent + line if line.strip() else "" for line in textwrap.dedent(body).strip("\n").splitlines()]
+
+
+def bodies(kinds=("wrong", "correct")) -> List[Body]:
+    """Every body of the catalogue of those kinds, task by task in the registry's order."""
+    catalogues = {"wrong": WRONG, "correct": CORRECT}
+    return [Body(kind, task.key, label, text) for task in CODE_TASKS for kind in kinds
+            for label, text in catalogues[kind].get(task.key, [])]
+
+
+def rounds(to_place: List[Body]) -> List[Dict[str, Body]]:
+    """The bodies packed into as few repositories as can hold them, each {task key: body}: at most one body per
+    task, and a task's body only where every gap its task needs (the registry's `needs`) holds the reference
+    solution, so that no body's result depends on another's. Other tasks' bodies cannot change it: a task's tests
+    and value check run no other gap (tools/make_handout.py proves it), and each value check runs in a process of
+    its own. A gap without a body holds the reference solution.
+
+    Needed tasks are placed first, each body in the first repository with its task's slot free; a task with needs
+    then goes to the first repository whose needed slots are all free, after the others if none is."""
+    placed = []  # type: List[Dict[str, Body]]
+    done = set()
+    order = []
+    while len(order) < len(CODE_TASKS):  # the tasks, each after those it needs
+        ready = [task for task in CODE_TASKS if task.key not in done and set(task.needs) <= done | {task.key}]
+        if not ready:
+            raise ValueError("the registry's needs form a cycle: {}".format(
+                [task.key for task in CODE_TASKS if task.key not in done]))
+        order += ready
+        done |= {task.key for task in ready}
+    for task in order:
+        for body in (body for body in to_place if body.key == task.key):
+            free = next((slots for slots in placed if task.key not in slots and
+                         not any(need in slots for need in task.needs)), None)
+            if free is None:
+                free = {}
+                placed.append(free)
+            free[task.key] = body
+    return placed
 
 
 WRONG = {

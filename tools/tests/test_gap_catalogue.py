@@ -1,8 +1,10 @@
 """Through the grade of record, every wrong gap body of tools/tests/gap_catalogue.py loses its task and every correct
 one keeps it; the first failure line a student reads for each wrong one is printed.
 
-Each body goes into a student's repository: the handout with the reference solution in every gap but this one,
-which holds the body. tools/grade.grade_folders grades them all, as `tools/grade.py FOLDER... --jobs 2` does: the
+Each body goes into a student's repository: the handout with the reference solution in every gap but those holding
+a body. A repository holds at most one body per task, and a task's body only where the gaps it needs hold the
+reference (gap_catalogue.rounds), so each body's task is judged as if it were the only one.
+tools/grade.grade_folders grades them all, as `tools/grade.py FOLDER... --jobs 2` does: the
 gaps spliced into a fresh handout, the tests and the value checks run in the sandbox on the Python of
 $EXERCISE3_PYTHON (the sheet's Python 3.8; else this one), the checks' outputs compared here with the reference's.
 Run with -s to read the first failure lines:
@@ -17,7 +19,7 @@ import pytest
 from grading.gaps import fill_gaps
 from grading.tasks import CODE_TASKS, TASKS_BY_KEY
 from tools import grade, handout
-from tools.tests.gap_catalogue import CORRECT, NUMPY_1_ONLY, WRONG, indented
+from tools.tests.gap_catalogue import CORRECT, NUMPY_1_ONLY, WRONG, bodies, indented, rounds
 
 pytestmark = pytest.mark.timeout(3600)
 
@@ -32,12 +34,13 @@ def numpy_major(python: str) -> int:
     return int(found.strip().split(".")[0])
 
 
-def write_repository(path: str, task_key=None, body=None) -> str:
-    """A student's repository: the handout with the reference solution in its gaps, and `body` in the task's."""
+def write_repository(path: str, placed: dict) -> str:
+    """A student's repository: the handout with the reference solution in its gaps, and in each task's of `placed`
+    ({task key: Body}) that body."""
     files = handout.build_handout(cut=False)
-    if task_key is not None:
-        task = TASKS_BY_KEY[task_key]
-        files[task.file] = fill_gaps(files[task.file].decode("utf-8"), {task.gap: indented(task_key, body)},
+    for key, body in placed.items():
+        task = TASKS_BY_KEY[key]
+        files[task.file] = fill_gaps(files[task.file].decode("utf-8"), {task.gap: indented(key, body.text)},
                                      task.file).encode("utf-8")
     handout.write_files(files, path)
     return path
@@ -45,25 +48,32 @@ def write_repository(path: str, task_key=None, body=None) -> str:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """{(kind, task key, label): {task key: Row}} for the reference solution and every body of the catalogue."""
+    """[({task key: Body}, {task key: Row})]: the reference solution (no body), then the catalogue's bodies, packed
+    into repositories by gap_catalogue.rounds (about a quarter as many as bodies)."""
     workdir = tmp_path_factory.mktemp("catalogue")
-    jobs = [("reference", None, "the reference solution", None)]
-    jobs += [(kind, key, label, body) for kind, catalogue in (("wrong", WRONG), ("correct", CORRECT))
-             for key, bodies in catalogue.items() for label, body in bodies]
-    paths = [write_repository(str(workdir / "student-{:03d}".format(number)), key, body)
-             for number, (kind, key, label, body) in enumerate(jobs)]
+    repositories = [{}] + rounds(bodies())
+    paths = [write_repository(str(workdir / "student-{:03d}".format(number)), placed)
+             for number, placed in enumerate(repositories)]
     results = grade.grade_folders(paths, jobs=2)
-    found = {}
-    for (kind, key, label, _), result in zip(jobs, results):
-        assert not result["error"], "{} / {}: grading failed: {}".format(key, label, result["error"])
-        found[(kind, key, label)] = {row.task.key: row for row in result["rows"] if row.task.kind == "code"}
+    found = []
+    for placed, result in zip(repositories, results):
+        assert not result["error"], "{}: grading failed: {}".format(described(placed), result["error"])
+        found.append((placed, {row.task.key: row for row in result["rows"] if row.task.kind == "code"}))
     print("\nThe first failure line of each wrong solution:")
-    for (kind, key, label), rows in found.items():
-        if kind == "wrong":
-            row = rows[key]
+    for body, row in each_body(found):
+        if body.kind == "wrong":
             print("- task {} ({}), {}: {} points; {}".format(
-                TASKS_BY_KEY[key].number, key, label, row.points, row.detail))
+                TASKS_BY_KEY[body.key].number, body.key, body.label, row.points, row.detail))
     return found
+
+
+def described(placed: dict) -> str:
+    return "; ".join("{} / {}".format(key, body.label) for key, body in placed.items()) or "the reference solution"
+
+
+def each_body(graded):
+    """(Body, the row of its task) for every body graded."""
+    return [(body, rows[key]) for placed, rows in graded for key, body in placed.items()]
 
 
 def test_the_catalogue_covers_every_gap_it_has_bodies_for():
@@ -107,54 +117,63 @@ def test_the_catalogue_holds_the_kinds_it_must(catalogue, kinds):
 
 
 def test_the_reference_solution_earns_every_point(graded):
-    rows = graded[("reference", None, "the reference solution")]
+    placed, rows = graded[0]
+    assert not placed
     lost = ["{}: {}".format(key, row.detail) for key, row in rows.items() if row.points != TASKS_BY_KEY[key].points]
     assert not lost, "the reference solution loses points:\n" + "\n".join(lost)
 
 
+def test_every_body_is_graded_once():
+    placed = [body for repository in rounds(bodies()) for body in repository.values()]
+    assert sorted(placed) == sorted(bodies())
+    for repository in rounds(bodies()):
+        assert all(need not in repository for key in repository for need in TASKS_BY_KEY[key].needs), repository
+
+
 def test_every_wrong_solution_loses_its_task(graded):
-    kept = ["{} / {}: {}".format(key, label, rows[key].detail) for (kind, key, label), rows in graded.items()
-            if kind == "wrong" and rows[key].points != 0]
+    kept = ["{} / {}: {}".format(body.key, body.label, row.detail) for body, row in each_body(graded)
+            if body.kind == "wrong" and row.points != 0]
     assert not kept, "wrong solutions that earn points:\n" + "\n".join(kept)
 
 
 def test_every_correct_solution_keeps_its_task(graded):
     numpy_2 = numpy_major(sandbox_python()) >= 2
     lost, numpy_1_kept = [], []
-    for (kind, key, label), rows in graded.items():
-        if kind != "correct":
+    for body, row in each_body(graded):
+        if body.kind != "correct":
             continue
-        if numpy_2 and (key, label) in NUMPY_1_ONLY:
+        if numpy_2 and (body.key, body.label) in NUMPY_1_ONLY:
             # Under NumPy 2 this code gives another dtype (or raises): there it is wrong, and must lose.
-            if rows[key].points != 0:
-                numpy_1_kept.append("{} / {}".format(key, label))
-        elif rows[key].points != TASKS_BY_KEY[key].points:
-            lost.append("{} / {}: {}".format(key, label, rows[key].detail))
+            if row.points != 0:
+                numpy_1_kept.append("{} / {}".format(body.key, body.label))
+        elif row.points != TASKS_BY_KEY[body.key].points:
+            lost.append("{} / {}: {}".format(body.key, body.label, row.detail))
     assert not lost, "correct solutions that lose points:\n" + "\n".join(lost)
     assert not numpy_1_kept, "under NumPy 2, code that is right under NumPy 1 only earns points: {}".format(
         numpy_1_kept)
 
 
 def test_a_body_costs_no_other_task_its_points(graded):
-    # Every other task keeps its points, but those that need the body's task (check_gradients needs Linear.backward
-    # and Sequential.backward): a wrong body there may cost them theirs too.
+    # In each repository, a task whose gap holds the reference solution keeps its points, unless a task it needs
+    # holds a body (check_gradients needs Linear.backward and Sequential.backward: a wrong body there may cost it
+    # its points too). The bodies' own tasks are judged above.
     lost = []
-    for (kind, key, label), rows in graded.items():
+    for placed, rows in graded:
         for other, row in rows.items():
-            if key is not None and other != key and key not in TASKS_BY_KEY[other].needs and \
+            if other not in placed and not any(need in placed for need in TASKS_BY_KEY[other].needs) and \
                     row.points != TASKS_BY_KEY[other].points:
-                lost.append("{} / {} costs task {} its points: {}".format(key, label, other, row.detail))
+                lost.append("{} costs task {} its points: {}".format(described(placed), other, row.detail))
     assert not lost, "\n".join(lost)
 
 
 def test_the_first_failure_line_says_what_is_wrong(graded):
     # Not a raw NumPy error and not a cut-off fragment: it names the gap's quantity or the gap itself.
-    for (kind, key, label), rows in graded.items():
-        if kind != "wrong":
+    for body, row in each_body(graded):
+        if body.kind != "wrong":
             continue
-        detail = rows[key].detail
+        detail = row.detail
         message = detail.split(": ", 1)[1] if ": " in detail else detail
-        gap = TASKS_BY_KEY[key].gap
+        gap = TASKS_BY_KEY[body.key].gap
         assert gap.split(".")[0] in message, "{} / {}: the first failure line does not name the gap: {}".format(
-            key, label, detail)
+            body.key, body.label, detail)
         assert "np.int64" not in detail and "np.float64(" not in detail, detail

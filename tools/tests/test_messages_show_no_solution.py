@@ -6,7 +6,9 @@ its whitespace squeezed. What students read is
   its comments);
 - every failure message of the graded tests and value checks: of the cut handout, where every gap is empty, and of
   each wrong body of tools/tests/gap_catalogue.py put into its gap (with the reference solution in the gaps its task
-  declares in `needs`, as a student who has solved those would have it).
+  declares in `needs`, as a student who has solved those would have it). The bodies are packed as the catalogue's
+  test packs them (gap_catalogue.rounds: one per task in a tree, none where a gap it needs would be taken), and a
+  run's messages are told apart by the task marker of the test they come from.
 A message may quote the student's own code (an error's line): lines of the gap bodies in the tree that ran are
 taken out of its messages before the search.
 
@@ -31,7 +33,7 @@ import pytest
 from grading.gaps import fill_gaps, find_gaps
 from grading.tasks import CODE_TASKS, TASKS_BY_KEY
 from tools import handout, solution_copies
-from tools.tests.gap_catalogue import WRONG, indented
+from tools.tests.gap_catalogue import WRONG, bodies, indented, rounds
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -39,7 +41,8 @@ pytestmark = pytest.mark.timeout(900)
 READ_BY_STUDENTS = ("tests", "grading/checks.py", "grading/stand_ins.py", "grading/value_checks.py",
                     "grading/conftest.py")
 
-# A pytest plugin for the runs below: every failure's report text, one JSON line each, to $MESSAGES_FILE.
+# A pytest plugin for the runs below: every failure's report text and the test's keywords (its markers among
+# them), one JSON line each, to $MESSAGES_FILE.
 COLLECTOR = '''
 import json, os
 
@@ -47,7 +50,8 @@ import json, os
 def pytest_runtest_logreport(report):
     if report.failed:
         with open(os.environ["MESSAGES_FILE"], "a", encoding="utf-8") as file:
-            file.write(json.dumps({"nodeid": report.nodeid, "text": report.longreprtext}) + "\\n")
+            file.write(json.dumps({"nodeid": report.nodeid, "text": report.longreprtext,
+                                   "keywords": sorted(report.keywords)}) + "\\n")
 '''
 
 
@@ -142,21 +146,21 @@ def test_the_handout_holds_no_solution_outside_its_gaps():
 
 # ---------------------------------------------------------------- the messages of test runs
 
-def tree_files(task_key=None, body=None) -> dict:
-    """The cut handout; with a task, its gap holds `body` and the gaps of its needs the reference solution."""
-    cut, solution = handout.build_handout(cut=True), handout.build_handout(cut=False)
-    files = dict(cut)
-    if task_key is None:
-        return files
-    task = TASKS_BY_KEY[task_key]
-    for need in task.needs:
-        needed = TASKS_BY_KEY[need]
-        reference = {gap.name: solution[needed.file].decode("utf-8").splitlines()[gap.start + 1:gap.end]
-                     for gap in find_gaps(solution[needed.file].decode("utf-8"), needed.file)}
-        files[needed.file] = fill_gaps(files[needed.file].decode("utf-8"), {needed.gap: reference[needed.gap]},
-                                       needed.file).encode("utf-8")
-    files[task.file] = fill_gaps(files[task.file].decode("utf-8"), {task.gap: indented(task_key, body)},
-                                 task.file).encode("utf-8")
+def tree_files(placed: dict) -> dict:
+    """The cut handout; each task's gap of `placed` ({task key: Body}) holds the body, and the gaps of their needs
+    the reference solution."""
+    files, solution = handout.build_handout(cut=True), handout.build_handout(cut=False)
+    fill = {need: None for key in placed for need in TASKS_BY_KEY[key].needs}
+    fill.update((key, body.text) for key, body in placed.items())
+    for key, text in fill.items():
+        task = TASKS_BY_KEY[key]
+        if text is None:
+            reference = solution[task.file].decode("utf-8")
+            lines = next(reference.splitlines()[gap.start + 1:gap.end] for gap in find_gaps(reference, task.file)
+                         if gap.name == task.gap)
+        else:
+            lines = indented(key, text)
+        files[task.file] = fill_gaps(files[task.file].decode("utf-8"), {task.gap: lines}, task.file).encode("utf-8")
     return files
 
 
@@ -173,7 +177,8 @@ def gap_code(files: dict) -> list:
 
 
 def messages_of_run(files: dict, workdir, name: str, marker: str, paths=("tests", "grading/value_checks.py")) -> list:
-    """(node id, text) of every failure when the tests and value checks of `marker` (in `paths`) run on the tree."""
+    """(node id, text, keywords) of every failure when the tests and value checks of `marker` (in `paths`) run on
+    the tree."""
     root = workdir / name
     handout.write_files(files, str(root))
     plugin_dir = workdir / (name + "-plugin")
@@ -185,24 +190,31 @@ def messages_of_run(files: dict, workdir, name: str, marker: str, paths=("tests"
     subprocess.run([sys.executable, "-B", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "collect_messages",
                     "-m", marker] + list(paths) + ["--value-seed", "7"], cwd=str(root),
                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600, env=env)
-    return [(event["nodeid"], event["text"]) for event in map(json.loads, out.read_text(encoding="utf-8").splitlines())]
+    return [(event["nodeid"], event["text"], event["keywords"])
+            for event in map(json.loads, out.read_text(encoding="utf-8").splitlines())]
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """[(what ran, the gap code of its tree, [(node id, message)])]: the cut handout, then every wrong body."""
+    """[(what ran, the gap code of its tree, [(node id, message)])]: the cut handout, then every wrong body, with the
+    messages of its task's tests and value check (read from the run of the tree that held it)."""
     workdir = tmp_path_factory.mktemp("messages")
-    every_task = " or ".join(task.key for task in CODE_TASKS)
-    jobs = [("the cut handout", None, None, every_task)]
-    jobs += [("{} / {}".format(key, label), key, body, key) for key, bodies in WRONG.items() for label, body in bodies]
+    trees = [{}] + rounds(bodies(("wrong",)))
 
     def run(numbered):
-        number, (what, key, body, marker) = numbered
-        files = tree_files(key, body)
-        return what, gap_code(files), messages_of_run(files, workdir, "run-{}".format(number), marker)
+        number, placed = numbered
+        files = tree_files(placed)
+        marker = " or ".join(placed) or " or ".join(task.key for task in CODE_TASKS)
+        return placed, gap_code(files), messages_of_run(files, workdir, "run-{}".format(number), marker)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return list(pool.map(run, enumerate(jobs)))
+        done = list(pool.map(run, enumerate(trees)))
+    found = [("the cut handout", done[0][1], [(nodeid, text) for nodeid, text, _ in done[0][2]])]
+    for placed, own, messages in done[1:]:
+        found += [("{} / {}".format(key, body.label), own,
+                   [(nodeid, text) for nodeid, text, keywords in messages if key in keywords])
+                  for key, body in placed.items()]
+    return found
 
 
 def test_the_runs_fail_with_messages(runs):
@@ -210,6 +222,7 @@ def test_the_runs_fail_with_messages(runs):
     # least one test of each wrong body.
     cut = runs[0][2]
     assert len(cut) >= 50 and all("is not implemented yet" in text for _, text in cut), cut[:3]
+    assert len(runs) == 1 + len(bodies(("wrong",))), len(runs)
     silent = [what for what, _, messages in runs[1:] if not messages]
     assert not silent, "wrong bodies without a failure message: {}".format(silent)
 
@@ -293,6 +306,7 @@ def solution_with(task_key: str, body: str) -> dict:
      "but Linear(2, 4, bias=True) needs one of the shape of its output, (4, 4): Linear.backward raised ValueError"),
 ], ids=["a division by zero", "cross-entropy into Linear", "Linear into Sigmoid", "ReLU into Linear"])
 def test_an_error_names_what_the_students_code_did(tmp_path, task_key, body, test, first_line):
-    messages = messages_of_run(solution_with(task_key, body), tmp_path, "run", "not nothing", paths=(test,))
+    ran = messages_of_run(solution_with(task_key, body), tmp_path, "run", "not nothing", paths=(test,))
+    messages = [(nodeid, text) for nodeid, text, _ in ran]
     assert len(messages) == 1 and messages[0][1].startswith(first_line), messages
     assert "check the shapes" not in messages[0][1] or "ValueError" in messages[0][1], messages
