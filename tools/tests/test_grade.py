@@ -6,7 +6,8 @@ The grade rests on structure: only gap bodies that stay inside their functions a
 points come from the gaps' outputs on inputs drawn anew for each grading run, compared in the grader's own process
 with the reference's, and the sandbox holds nothing of value. So an attack below either fails, or does the work:
 most attacks return the right result only if their forbidden action failed, so that a point kept says the
-action got nothing. GRADE_TEST_SANDBOX=bwrap|user picks the sandbox (.ci/run runs this file in both modes).
+action got nothing. GRADE_TEST_SANDBOX=bwrap|user picks the sandbox (.ci/run runs this file in both modes, but the
+tests marked one_sandbox: tools/tests/conftest.py).
 """
 import csv
 import json
@@ -616,6 +617,7 @@ def test_code_style_bonus_looks_at_lib_and_root_scripts_of_a_filled_gap(tmp_path
     assert row.points == 0 and "E501" in row.detail
 
 
+@pytest.mark.one_sandbox
 @pytest.mark.timeout(300)
 def test_the_record_says_what_a_regrade_needs_and_the_same_seed_gives_the_same_result(tmp_path):
     # One wrong gap, so that the value checks' inputs matter: graded twice with the record's seed, the points and
@@ -656,6 +658,7 @@ def test_the_record_says_what_a_regrade_needs_and_the_same_seed_gives_the_same_r
     assert students[linear] == graders[linear]
 
 
+@pytest.mark.one_sandbox
 @pytest.mark.timeout(400)
 def test_previous_lists_exactly_the_submissions_whose_points_changed(tmp_path):
     # A class of three graded, then one fixed and one removed: --previous lists the fixed one with its task, names

@@ -60,6 +60,7 @@ def flat(source: str, folder) -> str:
 # ---------------------------------------------------------------- tools/submission.py's functions
 
 
+@pytest.mark.one_sandbox
 def test_a_data_folder_of_20001_files_hides_no_file_of_the_handout(tmp_path):
     root = write(tmp_path / "repository")
     data_folder(root)
@@ -75,6 +76,7 @@ def test_a_data_folder_of_20001_files_hides_no_file_of_the_handout(tmp_path):
     assert seconds < 5
 
 
+@pytest.mark.one_sandbox
 def test_the_walk_counts_exactly_what_it_leaves_and_lists_the_handouts_folders_first(tmp_path):
     for path in ("lib/a.py", "lib/b.py", "lib/c.py", "z.txt") + tuple("data/{}".format(n) for n in range(30)) + \
             tuple("data/more/{}".format(n) for n in range(4)):
@@ -93,6 +95,7 @@ def test_the_walk_counts_exactly_what_it_leaves_and_lists_the_handouts_folders_f
     assert notes == []
 
 
+@pytest.mark.one_sandbox
 def test_a_symlinked_lib_folder_is_never_followed(tmp_path):
     root = write(tmp_path / "repository", filled=False)
     shutil.rmtree(os.path.join(root, "lib"))
@@ -103,6 +106,7 @@ def test_a_symlinked_lib_folder_is_never_followed(tmp_path):
     assert not any(path.startswith("lib/") for path in read.present)
 
 
+@pytest.mark.one_sandbox
 def test_links_fifos_and_devices_on_the_way_are_not_opened(tmp_path):
     root = write(tmp_path / "repository")
     os.remove(os.path.join(root, "lib", "network.py"))
@@ -119,6 +123,7 @@ def test_links_fifos_and_devices_on_the_way_are_not_opened(tmp_path):
     assert "lib/activations.py" in read.files
 
 
+@pytest.mark.one_sandbox
 def test_a_virtual_environment_or_a_skipped_folder_is_not_read(tmp_path):
     root = write(tmp_path / "repository")
     open(os.path.join(root, "lib", "pyvenv.cfg"), "w").close()  # lib/ made a virtual environment
@@ -126,6 +131,7 @@ def test_a_virtual_environment_or_a_skipped_folder_is_not_read(tmp_path):
     assert not any(path.startswith("lib/") for path in read.files) and read.findings == []
 
 
+@pytest.mark.one_sandbox
 def test_one_folder_down_is_graded_from_there_with_a_note(tmp_path):
     write(tmp_path / "zip" / "exercise3-main")
     read = locate(str(tmp_path / "zip"), HANDOUT, WANTED)
@@ -134,6 +140,7 @@ def test_one_folder_down_is_graded_from_there_with_a_note(tmp_path):
 
 
 @pytest.mark.parametrize("backup_filled", [False, True])
+@pytest.mark.one_sandbox
 def test_of_two_folders_the_one_with_its_gaps_filled_is_graded(tmp_path, backup_filled):
     # The filled one sorts last either way, so that the rule, not the order, picks it.
     write(tmp_path / "zip" / "exercise3-backup", filled=False)
@@ -149,6 +156,7 @@ def test_of_two_folders_the_one_with_its_gaps_filled_is_graded(tmp_path, backup_
     assert read.notes[0].endswith("graded from 'exercise3', the one with the most gaps filled")
 
 
+@pytest.mark.one_sandbox
 def test_two_folders_equally_filled_and_different_are_a_finding_that_names_both(tmp_path):
     write(tmp_path / "zip" / "exercise3-backup")
     write(tmp_path / "zip" / "exercise3", change={"lib/activations.py": ("return grad * (h > 0)",
@@ -160,6 +168,7 @@ def test_two_folders_equally_filled_and_different_are_a_finding_that_names_both(
                              "name (to be graded from another, submit only that one)"]
 
 
+@pytest.mark.one_sandbox
 def test_two_folders_that_are_the_same_or_both_empty_are_a_note(tmp_path):
     for filled in (True, False):
         folder = tmp_path / str(filled)
@@ -170,6 +179,7 @@ def test_two_folders_that_are_the_same_or_both_empty_are_a_note(tmp_path):
         assert read.notes[0].endswith("graded from 'a', the first by name (their gap files are the same)")
 
 
+@pytest.mark.one_sandbox
 def test_a_flat_upload_is_taken_by_the_files_names(tmp_path):
     root = flat(write(tmp_path / "repository"), tmp_path / "upload")
     read = locate(root, HANDOUT, WANTED)
@@ -183,6 +193,7 @@ def test_a_flat_upload_is_taken_by_the_files_names(tmp_path):
                                     "the handout's files of the same name".format(len(lib)))
 
 
+@pytest.mark.one_sandbox
 def test_only_names_that_say_where_they_belong_are_taken(tmp_path):
     solution = handout.build_handout(cut=False)
     (tmp_path / "activations.py").write_bytes(solution["lib/activations.py"])  # one file of that name: lib/'s
