@@ -50,6 +50,7 @@ from grading.tasks import CODE_TASKS, TASKS, TASKS_BY_KEY, total  # noqa: E402
 from tools import handout, rebuild, sandbox as sandboxes, testrun, totals, tutor_points  # noqa: E402
 from tools.report import findings as tutor_findings  # noqa: E402
 from tools import course as courses, lms, regrade, submitted as submission_times  # noqa: E402
+from tools.result import Result  # noqa: E402
 from tools.submission import safe_text, spreadsheet_text  # noqa: E402
 
 # The interpreter of the sandboxed runs, if not --python: the course promises Python 3.8 (see the README).
@@ -181,25 +182,23 @@ class Grader:
         # The lines per batch size, for tutors: run after the value checks, never part of a task's verdict.
         self.lines_items = tutor_findings.lines_items()
 
-    def grade(self, submission: str) -> dict:
+    def grade(self, submission: str) -> Result:
         name = submission_name(submission)
         started = time.time()
-        result = {"name": name, "path": submission, "rows": None, "integrity": [], "policy": [], "notes": [],
-                  "gaps": {}, "error": None, "platform": self.platform, "lines": {}, "vectorisation": [],
-                  "feedback": None, "sources": {}, "record": dict(self.record)}
+        result = Result(name, submission, platform=self.platform, record=dict(self.record))
         scratch = tempfile.mkdtemp(prefix="submission-", dir=self.workdir)
         try:
             if self.course.late is not None:  # the late policy's input; it is applied once the points are known
-                result["submitted"] = self.metadata or submission_times.from_clone(submission)
+                result.submitted = self.metadata or submission_times.from_clone(submission)
             # In a child process within rebuild.READING: no submission's text is parsed in this process.
             submitted, built = rebuild.read_and_rebuild(submission, self.handout, self.wanted)
-            result["notes"] += submitted.notes
-            result["root"] = submitted.root  # the folder graded (one folder down, say): its submission.pdf
-            result["integrity"] = built.findings
-            result["policy"] = [gap.message for gap in built.gaps.values() if gap.status in ("rejected", "missing")]
-            result["gaps"] = {name: gap for name, gap in built.gaps.items()}
-            result["feedback"] = submitted.files.get(points.FEEDBACK_FILE)
-            result["sources"] = tutor_findings.sources_to_keep(submitted.files, built.findings)
+            result.notes += submitted.notes
+            result.root = submitted.root  # the folder graded (one folder down, say): its submission.pdf
+            result.integrity = built.findings
+            result.policy = [gap.message for gap in built.gaps.values() if gap.status in ("rejected", "missing")]
+            result.gaps = {name: gap for name, gap in built.gaps.items()}
+            result.feedback = submitted.files.get(points.FEEDBACK_FILE)
+            result.sources = tutor_findings.sources_to_keep(submitted.files, built.findings)
             tree = os.path.join(scratch, "tree")
             rebuild.write_tree(built.files, tree)
             not_run = {gap.task.key: gap for gap in built.gaps.values() if gap.status != "filled"}
@@ -213,9 +212,9 @@ class Grader:
             run = testrun.run_graded_tests(tree, dict(self.expected, **self.lines_items), self.seed, self.limits,
                                            os.path.join(scratch, "runs"), self.sandbox, skip_tasks=set(not_run),
                                            python=self.python)
-            result["notes"] += run["notes"]
-            result["lines"] = tutor_findings.lines_counts(run["outcomes"])
-            result["vectorisation"] = tutor_findings.vectorisation(result["lines"])
+            result.notes += run["notes"]
+            result.lines = tutor_findings.lines_counts(run["outcomes"])
+            result.vectorisation = tutor_findings.vectorisation(result.lines)
             code_rows = {task.key: self.verdict(task, not_run.get(task.key), run["outcomes"]) for task in CODE_TASKS}
             filled = sum(gap.status == "filled" for gap in built.gaps.values())
             style = points.code_style_row(own_files(submitted, os.path.join(scratch, "own"), self.handout), filled,
@@ -226,18 +225,18 @@ class Grader:
                 feedback = points.Row(TASKS_BY_KEY["feedback"], 0, "failed", safe_text(
                     (submitted.unread or {}).get(points.FEEDBACK_FILE) or "{} is not in the submission".format(
                         points.FEEDBACK_FILE)))
-            result["rows"] = points.all_rows(code_rows, style, feedback)
+            result.rows = points.all_rows(code_rows, style, feedback)
         except rebuild.ReadingFailed as error:
-            result["error"] = "grading failed: {}".format(safe_text(error))
+            result.error = "grading failed: {}".format(safe_text(error))
         except Exception as error:  # the submission gets a row with score 0 and the reason; the others go on
-            result["error"] = "grading failed: {}: {}".format(type(error).__name__, safe_text(error))
-            result["traceback"] = traceback.format_exc()
+            result.error = "grading failed: {}: {}".format(type(error).__name__, safe_text(error))
+            result.traceback = traceback.format_exc()
         finally:
             if self.keep:
-                result["notes"].append("scratch copy kept in {}".format(scratch))
+                result.notes.append("scratch copy kept in {}".format(scratch))
             else:
                 shutil.rmtree(scratch, ignore_errors=True)
-        result["seconds"] = round(time.time() - started, 1)
+        result.seconds = round(time.time() - started, 1)
         return result
 
     def verdict(self, task, gap: Optional[rebuild.GapResult], outcomes: dict) -> points.Row:
@@ -251,12 +250,12 @@ class Grader:
         row = points.code_task_row(task, tests, outcomes)
         if row.status != "passed":
             return row._replace(detail=safe_text(row.detail), failure=safe_text(row.failure or ""))
-        result = outcomes.get(check[0], {})
-        if result.get("outcome") != "passed":
-            message = result.get("headline") or points.headline(result.get("message", "")) or "it did not run"
+        outcome = outcomes.get(check[0], {})
+        if outcome.get("outcome") != "passed":
+            message = outcome.get("headline") or points.headline(outcome.get("message", "")) or "it did not run"
             return points.Row(task, 0, "failed", safe_text("its tests passed, but its value check on the grader's "
                                                            "own inputs failed: " + message))
-        difference = values.compare(self.reference[task.key], result.get("properties", {}).get("values"))
+        difference = values.compare(self.reference[task.key], outcome.get("properties", {}).get("values"))
         if difference:
             return points.Row(task, 0, "failed", safe_text("its tests passed, but on the grader's own inputs " +
                                                            difference))
@@ -299,8 +298,8 @@ def own_files(submitted, target: str, handout_files: dict) -> str:
 
 def grade_folders(paths: List[str], jobs: int = 2, sandbox: str = "auto", python: Optional[str] = None,
                   limits: Optional[testrun.Limits] = None, seed: Optional[int] = None,
-                  course: courses.Course = courses.Course()) -> List[dict]:
-    """Grade the folders as `tools/grade.py PATH... --jobs N` does; the result dicts, in order."""
+                  course: courses.Course = courses.Course()) -> List[Result]:
+    """Grade the folders as `tools/grade.py PATH... --jobs N` does; the results, in order."""
     os.umask(PRIVATE_UMASK)
     limits = limits or testrun.DEFAULT_LIMITS
     python = python or os.environ.get(PYTHON_VARIABLE) or sys.executable
@@ -316,20 +315,20 @@ def grade_folders(paths: List[str], jobs: int = 2, sandbox: str = "auto", python
     return results
 
 
-def apply_course(result: dict, course: courses.Course, pushes: Optional[dict] = None) -> None:
-    """result["late"]: the late policy applied to the points earned (tutor points merged first); a push after
+def apply_course(result: Result, course: courses.Course, pushes: Optional[dict] = None) -> None:
+    """result.late: the late policy applied to the points earned (tutor points merged first); a push after
     the deadline that the server recorded is a note beside the commit time."""
-    submitted = result.get("submitted")
+    submitted = result.submitted
     if course.late is None or submitted is None:
         return
-    due = submitted.due or course.late.due_for(result["name"])
-    result["late"] = courses.apply_late_policy(course.late, due, submitted.time, totals.earned(result),
-                                               safe_text(submitted.source))
-    pushed = (pushes or {}).get(result["name"])
+    due = submitted.due or course.late.due_for(result.name)
+    result.late = courses.apply_late_policy(course.late, due, submitted.time, totals.earned(result),
+                                            safe_text(submitted.source))
+    pushed = (pushes or {}).get(result.name)
     if pushed is not None and pushed > due + course.late.grace:
-        result["notes"].append("pushed at {}, after the deadline {}, by the server's record; the commit time says "
-                               "{}".format(courses.stamp(pushed), courses.stamp(due), courses.stamp(submitted.time)
-                                           if submitted.time else "nothing"))
+        result.notes.append("pushed at {}, after the deadline {}, by the server's record; the commit time says "
+                            "{}".format(courses.stamp(pushed), courses.stamp(due), courses.stamp(submitted.time)
+                                        if submitted.time else "nothing"))
 
 
 # ---------------------------------------------------------------- output: text a submission controls is neutralised
@@ -353,7 +352,7 @@ def csv_cell(value) -> str:
     return str(value) if isinstance(value, (int, float)) else spreadsheet_text(safe_text(value))
 
 
-def points_cells(result: dict) -> dict:
+def points_cells(result: Result) -> dict:
     """{task key: points, "total": total} as text, as the CSV writes them: what --previous compares, read back from
     the CSV's columns or from results.json's extra_data.points (tools/regrade.py)."""
     cells = {key: regrade.text_of(points_of(result, key)) for key in regrade.KEYS}
@@ -361,55 +360,55 @@ def points_cells(result: dict) -> dict:
     return cells
 
 
-def points_of(result: dict, key: str):
-    if key in result.get("tutor", {}):
-        return tutor_points.number(result["tutor"][key])
-    if not result["rows"]:
+def points_of(result: Result, key: str):
+    if key in (result.tutor or {}):
+        return tutor_points.number(result.tutor[key])
+    if not result.rows:
         return 0
-    row = next(row for row in result["rows"] if row.task.key == key)
+    row = next(row for row in result.rows if row.task.key == key)
     return "" if row.points is None else row.points
 
 
-def report_lines(result: dict, sandbox: sandboxes.Sandbox, staff: bool = False, hidden=()) -> List[str]:
+def report_lines(result: Result, sandbox: sandboxes.Sandbox, staff: bool = False, hidden=()) -> List[str]:
     """What a tutor and the student may both read: gaps not taken, integrity findings, notes; staff=True adds
     the sandbox's notes, which say what a run could reach and so are never shown to students. hidden: the tasks
     whose rows the course does not show at once; their gaps' lines are left out."""
-    lines = ["Platform: " + result["platform"]] if result.get("platform") else []
+    lines = ["Platform: " + result.platform] if result.platform else []
     if sandbox.mode == "none":
         lines.append("Sandbox: " + sandbox.describe())
     lines += ["Sandbox: " + safe_text(note) for note in sandbox.notes] if staff else []
     return lines + tutor_findings.student_lines(result, hidden)
 
 
-def report_text(result: dict, sandbox: sandboxes.Sandbox) -> List[str]:
-    lines = ["== {} ({} s) ==".format(result["name"], result.get("seconds", "?"))]
-    if result["error"]:
-        lines.append("score 0: " + safe_text(result["error"]))
+def report_text(result: Result, sandbox: sandboxes.Sandbox) -> List[str]:
+    lines = ["== {} ({} s) ==".format(result.name, result.seconds)]
+    if result.error:
+        lines.append("score 0: " + safe_text(result.error))
     else:
-        lines += points.format_table(result["rows"])
-    if result.get("late") is not None:
-        lines.append(result["late"].line())
+        lines += points.format_table(result.rows)
+    if result.late is not None:
+        lines.append(result.late.line())
     lines.append("record: " + record_text(result))
     lines += [line[0].lower() + line[1:] for line in report_lines(result, sandbox, staff=True)]
-    return lines + ["tutor: " + finding for finding in result.get("vectorisation", [])]  # never in results.json
+    return lines + ["tutor: " + finding for finding in result.vectorisation]  # never in results.json
 
 
-def record_text(result: dict) -> str:
+def record_text(result: Result) -> str:
     """E.g. 'seed 123, kit commit 1a2b..., handout 0f3c..., 2.4 s': what a regrade of this result needs."""
-    record = result.get("record") or {}
+    record = result.record
     return "seed {}, kit commit {}, handout {}, {} s".format(
-        record.get("seed", "?"), record.get("kit commit", "?"), record.get("handout", "?"), result.get("seconds", "?"))
+        record.get("seed", "?"), record.get("kit commit", "?"), record.get("handout", "?"), result.seconds)
 
 
-def gradescope(result: dict, sandbox: sandboxes.Sandbox, course: courses.Course = courses.Course()) -> dict:
+def gradescope(result: Result, sandbox: sandboxes.Sandbox, course: courses.Course = courses.Course()) -> dict:
     """Gradescope's results.json (its documented fields only at the top and in each test): the score is the
     points of record; the visibility of each test and of the output is the course file's."""
-    extra = {"record": dict(result.get("record") or {}, seconds=result.get("seconds")),
-             "integrity": [safe_text(text) for text in result["integrity"]],
-             "gaps not taken": [safe_text(text) for text in result["policy"]],
-             "notes": [safe_text(text) for text in result["notes"]], "name": result["name"],
-             "platform": result.get("platform"), "sandbox": sandbox.describe(), "sandbox notes": list(sandbox.notes)}
-    late = result.get("late")
+    extra = {"record": dict(result.record, seconds=result.seconds),
+             "integrity": [safe_text(text) for text in result.integrity],
+             "gaps not taken": [safe_text(text) for text in result.policy],
+             "notes": [safe_text(text) for text in result.notes], "name": result.name,
+             "platform": result.platform, "sandbox": sandbox.describe(), "sandbox notes": list(sandbox.notes)}
+    late = result.late
     hidden = {task.key for task in TASKS if task.kind != "tutor" and course.visibility.of(task.key) != "visible"}
     # The points earned are left out of the late line, and a hidden task's gap out of the notes.
     output = "\n".join(report_lines(result, sandbox, hidden=hidden) +
@@ -417,23 +416,23 @@ def gradescope(result: dict, sandbox: sandboxes.Sandbox, course: courses.Course 
     extra["points"] = points_cells(result)
     if late is not None:
         extra["late"] = late.record()
-    if result["error"]:
-        extra["error"] = safe_text(result["error"])
+    if result.error:
+        extra["error"] = safe_text(result.error)
         text = "\n".join(part for part in (extra["error"], output) if part)
         graded = {"score": 0, "output": text, "extra_data": extra, "tests": []}
     else:
-        graded = points.gradescope_results(result["rows"], output=output, extra_data=extra,
+        graded = points.gradescope_results(result.rows, output=output, extra_data=extra,
                                            visibility=course.visibility.of)
     graded = tutor_points.gradescope(graded, result)
     graded["score"] = totals.of_record(result)
-    graded["execution_time"] = result.get("seconds")  # Gradescope's field: seconds the grading took
+    graded["execution_time"] = result.seconds  # Gradescope's field: seconds the grading took
     # Plain text: the output and the tests' messages quote text a submission controls, which Markdown would render.
     graded.update(visibility=course.visibility.tests, stdout_visibility=course.visibility.output,
                   output_format="text", test_output_format="text")
     return graded
 
 
-def write_csv(results: List[dict], path: str, sandbox: sandboxes.Sandbox) -> None:
+def write_csv(results: List[Result], path: str, sandbox: sandboxes.Sandbox) -> None:
     keys = [task.key for task in TASKS]
     with open(path, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
@@ -443,29 +442,27 @@ def write_csv(results: List[dict], path: str, sandbox: sandboxes.Sandbox) -> Non
         for result in results:
             # A gap not taken counts as a finding for a tutor (the terminal report and results.json name it);
             # without a sandbox, every row says so in its error column.
-            error = result["error"] or ("graded without a sandbox" if sandbox.mode == "none" else "")
-            writer.writerow([csv_cell(result["name"])] + [points_of(result, key) for key in keys] +
+            error = result.error or ("graded without a sandbox" if sandbox.mode == "none" else "")
+            writer.writerow([csv_cell(result.name)] + [points_of(result, key) for key in keys] +
                             [totals.earned(result)] + late_cells(result) +
-                            [len(result["integrity"]) + len(result["policy"]), csv_cell(error),
-                             csv_cell("; ".join(sandbox.notes))] +
-                            [(result.get("record") or {}).get(key, "") for key in ("seed", "kit commit", "handout",
-                                                                                   "python")] +
-                            [result.get("seconds", ""), (result.get("record") or {}).get("previous total", "")])
+                            [result.findings(), csv_cell(error), csv_cell("; ".join(sandbox.notes))] +
+                            [result.record.get(key, "") for key in ("seed", "kit commit", "handout", "python")] +
+                            [result.seconds, result.record.get("previous total", "")])
 
 
-def late_cells(result: dict) -> list:
+def late_cells(result: Result) -> list:
     """late penalty, points of record, submitted, due, and where the time came from ("" without a policy)."""
-    late = result.get("late")
+    late = result.late
     if late is None:
         return ["", totals.of_record(result), "", "", ""]
     return [tutor_points.number(late.penalty), totals.of_record(result), courses.stamp(late.submitted) if late.submitted
             else "", courses.stamp(late.due) if late.due else "", late.source]
 
 
-def export_to_lms(results: List[dict], roster: lms.Roster, course: courses.Course, canvas: Optional[str],
+def export_to_lms(results: List[Result], roster: lms.Roster, course: courses.Course, canvas: Optional[str],
                   moodle: Optional[str]) -> List[str]:
     """Write the LMS files; the lines that say what was written and who is on one side only."""
-    names = [csv_cell(result["name"]) for result in results]
+    names = [csv_cell(result.name) for result in results]
     # Two folders whose names read the same (a space or an invisible character apart) cannot be told apart by
     # the roster: neither is exported.
     twice = sorted({name for name in names if names.count(name) > 1})
@@ -473,7 +470,7 @@ def export_to_lms(results: List[dict], roster: lms.Roster, course: courses.Cours
     keys = [task.key for task in TASKS]
     cells = {name: dict({key: points_of(result, key) for key in keys}, **{
         "points of record": totals.of_record(result),
-        "late penalty": -result["late"].penalty if result.get("late") is not None else ""})
+        "late penalty": -result.late.penalty if result.late is not None else ""})
         for name, result in zip(names, results)}
     possible = {task.key: task.points for task in TASKS}
     possible.update({"points of record": total("code") + total("tutor"), "late penalty": None})
@@ -493,20 +490,20 @@ def export_to_lms(results: List[dict], roster: lms.Roster, course: courses.Cours
     return lines
 
 
-def summary(results: List[dict]) -> List[str]:
+def summary(results: List[Result]) -> List[str]:
     keys = [task.key for task in TASKS if task.kind != "tutor"]
-    width = max(len(result["name"]) for result in results)
+    width = max(len(result.name) for result in results)
     header = "{:<{}}  {}  total  findings".format("name", width, " ".join("{:>2}".format(
         next(task for task in TASKS if task.key == key).number or key[0]) for key in keys))
-    late = any(result.get("late") is not None for result in results)
+    late = any(result.late is not None for result in results)
     lines = [header.replace("total", "total  record") if late else header]
     for result in results:
         cells = " ".join("{:>2}".format(points_of(result, key)) for key in keys)
-        error = "  " + safe_text(result["error"]) if result["error"] else ""
+        error = "  " + safe_text(result.error) if result.error else ""
         earned = totals.earned(result)
         points_text = "{:>5}  {:>6}".format(earned, totals.of_record(result)) if late else "{:>5}".format(earned)
-        lines.append("{:<{}}  {}  {}  {:>8}{}".format(result["name"], width, cells, points_text,
-                                                      len(result["integrity"]) + len(result["policy"]), error))
+        lines.append("{:<{}}  {}  {}  {:>8}{}".format(result.name, width, cells, points_text,
+                                                      result.findings(), error))
     return lines
 
 
@@ -567,22 +564,22 @@ def main(argv=None) -> int:
     # Every sandboxed process has ended by now (each run waits for its own); only now are results written.
     for result in results:
         if tutor is not None:
-            tutor_points.merge(result, tutor.get(csv_cell(result["name"])))
+            tutor_points.merge(result, tutor.get(csv_cell(result.name)))
         apply_course(result, course, pushes)
         if not args.quiet:
             print("\n".join(report_text(result, sandbox)) + "\n")
-        if result.get("traceback"):
-            print(result["traceback"], file=sys.stderr)
+        if result.traceback:
+            print(result.traceback, file=sys.stderr)
     print("\n".join(summary(results)))
     changes = []
     if previous is not None:
-        now = OrderedDict((csv_cell(result["name"]), points_cells(result)) for result in results)
-        why = {csv_cell(result["name"]): {row.task.key: safe_text(row.detail, 160) for row in result["rows"] or []}
+        now = OrderedDict((csv_cell(result.name), points_cells(result)) for result in results)
+        why = {csv_cell(result.name): {row.task.key: safe_text(row.detail, 160) for row in result.rows or []}
                for result in results}
         changes = regrade.lines(regrade.compare(previous, now), args.previous, why)
         for result in results:
-            before = previous.get(csv_cell(result["name"]))
-            result["record"]["previous total"] = before["total"] if before else ""
+            before = previous.get(csv_cell(result.name))
+            result.record["previous total"] = before["total"] if before else ""
         print("\n".join(changes))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as file:
@@ -599,7 +596,7 @@ def main(argv=None) -> int:
         site.write_site(args.report, results, sandbox.describe(), graded_without_sandbox=sandbox.mode == "none",
                         sandbox_notes=sandbox.notes, changes=changes, course=course, published=args.published)
         tutor_points.write_template(os.path.join(args.report, "tutor_points.csv"),
-                                    [csv_cell(result["name"]) for result in results], tutor)
+                                    [csv_cell(result.name) for result in results], tutor)
         print("grade: the class report is in {}".format(os.path.join(args.report, "index.html")), file=sys.stderr)
     return 0
 

@@ -4,17 +4,18 @@ the LMS files all read these):
 - of record: earned less the late penalty of the course's late policy (tools/course.py), where one applies.
 """
 from grading import points
+from tools.result import Result
 from tools.tutor_points import number, tutor_total
 
 
-def earned(result: dict):
+def earned(result: Result):
     autograded = 0
-    if result.get("rows"):
-        total = points.totals(result["rows"])
+    if result.rows:
+        total = points.totals(result.rows)
         autograded = total["code"][0] + total["bonus"][0]
     return number(autograded + tutor_total(result))
 
 
-def of_record(result: dict):
-    late = result.get("late")
+def of_record(result: Result):
+    late = result.late
     return number(late.of_record) if late is not None else earned(result)

@@ -16,6 +16,7 @@ from typing import Dict, List, Optional
 
 from grading.points import Row
 from grading.tasks import TASKS
+from tools.result import Result
 
 # The tasks and their points come from the registry only.
 TUTOR_TASKS = tuple(task for task in TASKS if task.kind == "tutor")
@@ -99,32 +100,32 @@ def read(path: str, names: List[str]) -> Dict[str, Dict[str, float]]:
     return table
 
 
-def merge(result: dict, points: Optional[Dict[str, float]]) -> None:
-    """The tutor's points into a grading result: result["tutor"] ({task key: points}) and its tutor rows."""
-    result["tutor"] = dict(points or {})
-    if not result.get("rows"):
+def merge(result: Result, points: Optional[Dict[str, float]]) -> None:
+    """The tutor's points into a grading result: result.tutor ({task key: points}) and its tutor rows."""
+    result.tutor = dict(points or {})
+    if not result.rows:
         return
     rows = []
-    for row in result["rows"]:
-        if row.task.kind == "tutor" and row.task.key in result["tutor"]:
-            row = Row(row.task, number(result["tutor"][row.task.key]), "tutor", "graded by a tutor")
+    for row in result.rows:
+        if row.task.kind == "tutor" and row.task.key in result.tutor:
+            row = Row(row.task, number(result.tutor[row.task.key]), "tutor", "graded by a tutor")
         elif row.task.kind == "tutor":
             row = Row(row.task, None, "tutor", "graded by a tutor: not graded yet")
         rows.append(row)
-    result["rows"] = rows
+    result.rows = rows
 
 
-def tutor_total(result: dict) -> float:
-    return sum(result.get("tutor", {}).values())
+def tutor_total(result: Result) -> float:
+    return sum((result.tutor or {}).values())
 
 
-def gradescope(results_json: dict, result: dict) -> dict:
+def gradescope(results_json: dict, result: Result) -> dict:
     """Gradescope's results.json with one test entry per tutor task (tools/grade.py puts the points of record,
     tutor points included, in its score)."""
-    if "tutor" not in result:
+    if result.tutor is None:
         return results_json
     for task in TUTOR_TASKS:
-        given = result["tutor"].get(task.key)
+        given = result.tutor.get(task.key)
         if given is None:
             continue  # not graded yet: no entry rather than a 0 that reads like a grade
         results_json["tests"].append({

@@ -8,19 +8,20 @@ from typing import Collection, Dict, List
 
 from grading.tasks import CODE_TASKS
 from grading.value_checks import BATCH_CALLS, BATCH_SIZES
+from tools.result import Result
 from tools.submission import safe_text
 
 
-def student_lines(result: dict, hidden: Collection[str] = ()) -> List[str]:
+def student_lines(result: Result, hidden: Collection[str] = ()) -> List[str]:
     """What the student and the tutor may both read beyond the points: the gaps not taken, the integrity findings
     (an edit outside a gap, which the handout's code replaced; a file not read) and the notes (the folder graded,
     what was left unread). Gradescope's output and the student page show these; the sandbox's notes never.
     hidden: the task keys whose rows students do not see yet; their gaps' lines are left out too."""
-    not_taken = [gap.message for gap in (result.get("gaps") or {}).values()
+    not_taken = [gap.message for gap in result.gaps.values()
                  if gap.status in ("rejected", "missing") and gap.task.key not in hidden]
     return (["Gap: " + safe_text(message) for message in not_taken] +
-            ["Integrity: " + safe_text(finding) for finding in result["integrity"]] +
-            ["Note: " + safe_text(note) for note in result["notes"]])
+            ["Integrity: " + safe_text(finding) for finding in result.integrity] +
+            ["Note: " + safe_text(note) for note in result.notes])
 
 
 LINES_ITEM = re.compile(r"^grading/value_checks\.py::test_lines_per_batch\[(?P<key>\w+)\]$")

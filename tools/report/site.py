@@ -36,6 +36,7 @@ from grading.tasks import CODE_TASKS, TASKS, total
 from tools import course as courses, handout, totals
 from tools.rebuild import first_differences
 from tools.report.findings import student_lines
+from tools.result import Result
 from tools.submission import NotRead, read_below, safe_text, spreadsheet_text
 from tools.tutor_points import TUTOR_TASKS, number
 
@@ -57,15 +58,15 @@ HOURS = re.compile(r"(\d+(?:[.,]\d+)?)(?:\s*(?:-|\u2013|to|bis)\s*(\d+(?:[.,]\d+
 
 # ---------------------------------------------------------------- names, numbers, lines
 
-def page_names(results: List[dict]) -> List[str]:
+def page_names(results: List[Result]) -> List[str]:
     """A file name per submission: its name in lower-case ASCII letters, digits and dashes, then 8 hex digits of a
     hash of its folder's path, so that distinct folders get distinct pages (also names that are not UTF-8, or
     that have no ASCII letter at all) and a page keeps its name from one grading run to the next."""
     taken, names = set(), []
     for result in results:
-        ascii_name = unicodedata.normalize("NFKD", result["name"]).encode("ascii", "ignore").decode("ascii")
+        ascii_name = unicodedata.normalize("NFKD", result.name).encode("ascii", "ignore").decode("ascii")
         slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40].strip("-") or "submission"
-        digest = hashlib.sha256(os.fsencode(os.path.abspath(result["path"]))).hexdigest()[:8]
+        digest = hashlib.sha256(os.fsencode(os.path.abspath(result.path))).hexdigest()[:8]
         name, count = "{}-{}".format(slug, digest), 1
         while name in taken:  # the same folder given twice
             count += 1
@@ -116,10 +117,10 @@ def style_in_gaps(sources: Dict[str, str], max_line_length: int) -> Dict[str, Li
     return marks
 
 
-def finding_context(finding: str, result: dict, handout_cut: Dict[str, bytes]) -> dict:
+def finding_context(finding: str, result: Result, handout_cut: Dict[str, bytes]) -> dict:
     """A finding with the lines it names: a file's lines around 'path:line', the changed lines of a file whose
     code outside the gaps differs, or a gap's lines around 'gap N (name), line L'."""
-    sources = result.get("sources") or {}
+    sources = result.sources
     context = {"text": finding, "lines": [], "diff": []}
     match = re.match(r"^(?P<path>[^:\s]+\.py):(?P<line>\d+): ", finding)
     if match and match.group("path") in sources:
@@ -142,7 +143,7 @@ def finding_context(finding: str, result: dict, handout_cut: Dict[str, bytes]) -
         context["diff"] = diff_lines(expected, source_lines(sources[path]))
         return context
     match = re.match(r"^gap (?P<number>\d+) \((?P<gap>[\w.]+)\), line (?P<line>\d+): ", finding)
-    gap = (result.get("gaps") or {}).get(match.group("gap")) if match else None
+    gap = result.gaps.get(match.group("gap")) if match else None
     if gap is not None and gap.body:
         context["lines"] = excerpt(gap.body, int(match.group("line")))
     return context
@@ -230,12 +231,12 @@ def hours_of(answer: str) -> Optional[float]:
     return value if 0 < value <= 200 else None
 
 
-def feedback_summary(results: List[dict]) -> dict:
+def feedback_summary(results: List[Result]) -> dict:
     """The questions of feedback.md with the class's answers; the hours answer as numbers too."""
     with open(FEEDBACK_TEMPLATE, encoding="utf-8") as file:
         template = points.markdown_sections(file.read())
     questions = [heading for heading in template if heading.endswith("?")]
-    answered = [points.markdown_sections(result["feedback"]) for result in results if result.get("feedback")]
+    answered = [points.markdown_sections(result.feedback) for result in results if result.feedback]
     summary = {"files": len(answered), "questions": []}
     for heading in questions:
         answers = [sections.get(heading, "") for sections in answered]
@@ -295,13 +296,13 @@ def task_columns(with_tutor: bool) -> List[dict]:
     return columns
 
 
-def cells_of(result: dict, columns: List[dict]) -> List[dict]:
-    rows = {row.task.key: row for row in result["rows"] or []}
+def cells_of(result: Result, columns: List[dict]) -> List[dict]:
+    rows = {row.task.key: row for row in result.rows or []}
     cells = []
     for column in columns:
         key = column["task"].key
         row = rows.get(key)
-        value = result.get("tutor", {}).get(key) if column["task"].kind == "tutor" else (row.points if row else None)
+        value = (result.tutor or {}).get(key) if column["task"].kind == "tutor" else (row.points if row else None)
         status = row.status if row else "error"
         if column["task"].kind == "tutor":
             status = "passed" if value == column["task"].points else (
@@ -313,15 +314,15 @@ def cells_of(result: dict, columns: List[dict]) -> List[dict]:
     return cells
 
 
-def class_statistics(results: List[dict]) -> List[dict]:
+def class_statistics(results: List[Result]) -> List[dict]:
     """Per code and bonus task: how many earned it, and the most common first failure lines (numbers aside, so
     that the same failure with other values counts as one)."""
-    graded = [result for result in results if result["rows"]]
+    graded = [result for result in results if result.rows]
     found = []
     for task in TASKS:
         if task.kind == "tutor":
             continue
-        rows = [next(row for row in result["rows"] if row.task.key == task.key) for result in graded]
+        rows = [next(row for row in result.rows if row.task.key == task.key) for result in graded]
         earned = sum(row.points == task.points for row in rows)
         groups, examples = Counter(), {}
         for row in rows:
@@ -354,7 +355,7 @@ def inline(name: str) -> dict:
     return {"text": Markup(text), "hash": "'sha256-{}'".format(digest)}
 
 
-def write_site(directory: str, results: List[dict], sandbox: str, graded_without_sandbox: bool = False,
+def write_site(directory: str, results: List[Result], sandbox: str, graded_without_sandbox: bool = False,
                sandbox_notes: Sequence[str] = (), changes: Sequence[str] = (),
                course: courses.Course = courses.Course(), published: bool = False) -> None:
     """Write the class report for these grading results (tools/grade.py's, tutor points merged or not);
@@ -363,7 +364,7 @@ def write_site(directory: str, results: List[dict], sandbox: str, graded_without
     settings show now (after the submission's deadline; `published`: the grades are published)."""
     env = environment()
     style, script = inline("report.css"), inline("sort.js")
-    with_tutor = any("tutor" in result for result in results)
+    with_tutor = any(result.tutor is not None for result in results)
     columns = task_columns(with_tutor)
     maximum = total("code") + total("bonus") + (total("tutor") if with_tutor else 0)
     names = page_names(results)
@@ -374,7 +375,7 @@ def write_site(directory: str, results: List[dict], sandbox: str, graded_without
     common = {"style": style, "sandbox": sandbox, "without_sandbox": graded_without_sandbox,
               "when": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "maximum": maximum,
               "with_tutor": with_tutor, "tutor_tasks": TUTOR_TASKS,
-              "with_late": any(result.get("late") is not None for result in results)}
+              "with_late": any(result.late is not None for result in results)}
 
     for folder in ("tutor", "students", os.path.join("tutor", "pdf")):
         os.makedirs(os.path.join(directory, folder), exist_ok=True)
@@ -385,18 +386,18 @@ def write_site(directory: str, results: List[dict], sandbox: str, graded_without
     views = []
     for result, page in zip(results, names):
         rows = [{"row": row, "points": points_text(row.points), "failure": first_failure(row)}
-                for row in result["rows"] or []]
-        late = result.get("late")
+                for row in result.rows or []]
+        late = result.late
         view = {"result": result, "page": page, "rows": rows, "cells": cells_of(result, columns),
-                "total": totals.earned(result), "findings": len(result["integrity"]) + len(result["policy"]),
-                "tutor": {key: number(value) for key, value in result["tutor"].items()} if "tutor" in result else None,
+                "total": totals.earned(result), "findings": result.findings(),
+                "tutor": None if result.tutor is None else {key: number(value) for key, value in result.tutor.items()},
                 "late": late.line() if late is not None else None,
                 "of_record": totals.of_record(result),
                 "pdf": copy_pdf(result, os.path.join(directory, "tutor", "pdf", page[:-len(".html")] + ".pdf"))}
         views.append(view)
         # The student's page gets only these: its points and failure lines, nothing of the tutor's view, and of
         # them only what the course's visibility settings show now.
-        due = late.due if late is not None else (course.late.due_for(result["name"]) if course.late else None)
+        due = late.due if late is not None else (course.late.due_for(result.name) if course.late else None)
         # Without a deadline no page can know that it has passed: after_due_date parts stay hidden.
         due_passed = due is not None and datetime.datetime.now(datetime.timezone.utc) >= due
         student_rows = []
@@ -408,7 +409,7 @@ def write_site(directory: str, results: List[dict], sandbox: str, graded_without
                                      visibility, due_passed, published) else hidden_until(visibility, due)})
         shown_lines = courses.shown(course.visibility.output, due_passed, published)
         every_row = not any(row["hidden"] for row in student_rows)
-        student_view = {"name": result["name"], "error": bool(result["error"]),
+        student_view = {"name": result.name, "error": bool(result.error),
                         "total": view["of_record"] if every_row else None, "rows": student_rows,
                         "late": late.line(amounts=every_row) if late is not None else None,
                         "lines": student_lines(result, {row["task"].key for row in student_rows if row["hidden"]})
@@ -418,7 +419,7 @@ def write_site(directory: str, results: List[dict], sandbox: str, graded_without
         write(os.path.join(directory, "students", page), student)
         write(os.path.join(directory, "tutor", page), env.get_template("tutor.html").render(
             view=view, gaps=gap_views(result, reference, max_line_length), notes=notes, sandbox_notes=sandbox_notes,
-            findings=[finding_context(text, result, handout_cut) for text in result["policy"] + result["integrity"]],
+            findings=[finding_context(text, result, handout_cut) for text in result.policy + result.integrity],
             **common))
 
     class_totals = [view["total"] for view in views]
@@ -434,21 +435,21 @@ def write_site(directory: str, results: List[dict], sandbox: str, graded_without
         writer.writerow(["name", "folder", "student page", "tutor page", "total"])
         for view in views:
             result = view["result"]
-            folder = safe_text(os.fsencode(result["path"]).decode("utf-8", "backslashreplace"), 1000)
-            writer.writerow([spreadsheet_text(result["name"]), spreadsheet_text(folder), "students/" + view["page"],
+            folder = safe_text(os.fsencode(result.path).decode("utf-8", "backslashreplace"), 1000)
+            writer.writerow([spreadsheet_text(result.name), spreadsheet_text(folder), "students/" + view["page"],
                              "tutor/" + view["page"], view["total"]])
 
 
-def gap_views(result: dict, reference: Dict[str, List[str]], max_line_length: int) -> List[dict]:
+def gap_views(result: Result, reference: Dict[str, List[str]], max_line_length: int) -> List[dict]:
     """Per gap: the student's lines and the reference's, pycodestyle's findings in the gap, the loop finding."""
-    sources = result.get("sources") or {}
+    sources = result.sources
     marks = style_in_gaps({path: sources[path] for path in sorted({task.file for task in CODE_TASKS})
                            if path in sources}, max_line_length)
-    rows = {row.task.key: row for row in result["rows"] or []}
-    loops = {finding.split(" (")[0]: finding for finding in result.get("vectorisation", [])}
+    rows = {row.task.key: row for row in result.rows or []}
+    loops = {finding.split(" (")[0]: finding for finding in result.vectorisation}
     views = []
     for task in CODE_TASKS:
-        gap = (result.get("gaps") or {}).get(task.gap)
+        gap = result.gaps.get(task.gap)
         body = source_lines(textwrap.dedent("\n".join(gap.body))) if gap is not None and gap.body else []
         marked = {item["line"] for item in marks.get(task.gap, [])}
         views.append({"task": task, "status": gap.status if gap is not None else "not read",
@@ -458,7 +459,7 @@ def gap_views(result: dict, reference: Dict[str, List[str]], max_line_length: in
                                 for index, line in enumerate(body, start=1)],
                       "reference": source_lines(textwrap.dedent("\n".join(reference.get(task.gap, [])))),
                       "style": marks.get(task.gap, []), "loop": loops.get("gap {}".format(task.number)),
-                      "counts": (result.get("lines") or {}).get(task.key)})
+                      "counts": result.lines.get(task.key)})
     return views
 
 
@@ -468,10 +469,10 @@ def hidden_until(visibility: str, due: Optional[datetime.datetime]) -> str:
             "after_published": "shown when the grades are published", "hidden": "not shown to students"}[visibility]
 
 
-def copy_pdf(result: dict, target: str) -> dict:
+def copy_pdf(result: Result, target: str) -> dict:
     """The submission's submission.pdf (the written part) copied to target, for the tutor page's link: a regular
     file reached through real folders only, at most PDF_BYTES (tools/submission.read_below)."""
-    root = result.get("root")
+    root = result.root
     if not root:
         return {"found": False, "why": "the submission was not read"}
     try:

@@ -23,6 +23,7 @@ from grading.gaps import gap_bodies
 from grading.tasks import CODE_TASKS, TASKS, TASKS_BY_KEY, total
 from tools import handout, tutor_points
 from tools.report import findings
+from tools.result import Result
 from tools.tests.gap_catalogue import CORRECT, WRONG
 from tools.tests.test_grade import answered_feedback, make_handout
 
@@ -324,7 +325,7 @@ def test_results_json_gets_the_tutor_points_in_its_score():
     code = {task.key: points.Row(task, task.points, "passed", "all passed") for task in CODE_TASKS}
     rows = points.all_rows(code, points.Row(TASKS_BY_KEY["code_style"], 1, "passed", ""),
                            points.Row(TASKS_BY_KEY["feedback"], 0, "failed", "missing"))
-    result = {"name": "ada", "rows": rows, "integrity": [], "policy": [], "notes": [], "error": None}
+    result = Result("ada", "/submissions/ada", rows=rows)
     assert gradescope(result, Sandbox("none"))["score"] == total("code") + 1
     tutor_points.merge(result, {"pen_and_paper": 4.5})
     results = json.loads(json.dumps(gradescope(result, Sandbox("none"))))
@@ -338,7 +339,7 @@ def test_page_names_are_safe_and_distinct():
     from tools.report.site import page_names
 
     paths = [os.fsdecode(b"/c/caf\xe9"), "/c/café", "/d/café", "/c/../..", "/c/<script>", "/c/日本", "/c/日本語"]
-    results = [{"name": display_name(os.path.basename(path)), "path": path} for path in paths]
+    results = [Result(display_name(os.path.basename(path)), path) for path in paths]
     names = page_names(results + results[:1])
     assert len(set(names)) == len(names)
     assert all(__import__("re").match(r"^[a-z0-9-]+\.html$", name) for name in names), names

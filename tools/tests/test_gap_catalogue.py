@@ -57,8 +57,8 @@ def graded(tmp_path_factory):
     results = grade.grade_folders(paths, jobs=2)
     found = []
     for placed, result in zip(repositories, results):
-        assert not result["error"], "{}: grading failed: {}".format(described(placed), result["error"])
-        found.append((placed, {row.task.key: row for row in result["rows"] if row.task.kind == "code"}))
+        assert not result.error, "{}: grading failed: {}".format(described(placed), result.error)
+        found.append((placed, {row.task.key: row for row in result.rows if row.task.kind == "code"}))
     print("\nThe first failure line of each wrong solution:")
     for body, row in each_body(found):
         if body.kind == "wrong":

@@ -17,6 +17,7 @@ import pytest
 
 from grading.tasks import CODE_TASKS, TASKS, total
 from tools import course as courses, lms, submitted as submission_times
+from tools.result import Result
 from tools.tests.test_class_report import browser, browser_missing, opened, visit  # noqa: F401  (browser: fixture)
 from tools.tests.test_grade import answered_feedback, make_handout
 
@@ -392,7 +393,7 @@ def test_a_hard_linked_or_symlinked_submission_pdf_is_not_copied_into_the_report
         folder = tmp_path / name
         folder.mkdir()
         make(folder / "submission.pdf")
-        copied = site.copy_pdf({"root": str(folder)}, str(tmp_path / (name + "-copy.pdf")))
+        copied = site.copy_pdf(Result(name, str(folder), root=str(folder)), str(tmp_path / (name + "-copy.pdf")))
         assert not copied["found"] and "not read" in copied["why"], copied
         assert not (tmp_path / (name + "-copy.pdf")).exists()
 
@@ -402,7 +403,7 @@ def test_two_submissions_whose_names_read_the_same_go_into_no_lms_file(tmp_path)
 
     (tmp_path / "roster.csv").write_text("submission,ID,Email address\nbob,1,bob@example.org\nann,2,ann@example.org\n")
     roster = lms.read_roster(str(tmp_path / "roster.csv"))
-    results = [{"name": name, "rows": None, "tutor": {}} for name in ("bob", "bob", "ann")]
+    results = [Result(name, "/submissions/" + name, tutor={}) for name in ("bob", "bob", "ann")]
     lines = grade.export_to_lms(results, roster, courses.Course(), str(tmp_path / "canvas.csv"),
                                 str(tmp_path / "moodle.csv"))
     assert "grade: two submissions are named bob: neither is in an LMS file; rename their folders" in lines
@@ -414,7 +415,7 @@ def test_the_notes_say_nothing_of_a_task_whose_row_is_hidden():
     from tools.report.findings import student_lines
 
     task = next(task for task in CODE_TASKS if task.key == "check_gradients")
-    result = {"gaps": {task.gap: GapResult(task, "rejected", "gap 6 (check_gradients), line 3: not taken", None)},
-              "integrity": [], "notes": []}
+    result = Result("ada", "/submissions/ada", gaps={
+        task.gap: GapResult(task, "rejected", "gap 6 (check_gradients), line 3: not taken", None)})
     assert student_lines(result) == ["Gap: gap 6 (check_gradients), line 3: not taken"]
     assert student_lines(result, hidden={"check_gradients"}) == []

@@ -76,8 +76,8 @@ def graded(tmp_path_factory):
 
 
 def rows(result: dict) -> dict:
-    assert not result["error"], result["error"]
-    return {row.task.key: row for row in result["rows"]}
+    assert not result.error, result.error
+    return {row.task.key: row for row in result.rows}
 
 
 @pytest.mark.parametrize("name", sorted(HONEST) + ["pyproject_for_black_only"])
@@ -88,14 +88,14 @@ def test_an_honest_submission_keeps_every_point_with_no_finding(graded, name):
         assert found[task.key].status == "passed", found[task.key].detail
     assert found["code_style"].points == 1, found["code_style"].detail
     assert found["feedback"].points == 1, found["feedback"].detail
-    assert result["integrity"] == [] and result["policy"] == []
+    assert result.integrity == [] and result.policy == []
 
 
 def test_a_pyproject_with_a_pytest_section_is_reported_and_not_used(graded):
     result = graded["pyproject_with_pytest"]
     assert all(rows(result)[task.key].status == "passed" for task in CODE_TASKS)
-    assert result["integrity"] == ["pyproject.toml would change how Python or pytest start (not used: only the "
-                                   "gaps are graded)"]
+    assert result.integrity == ["pyproject.toml would change how Python or pytest start (not used: only the "
+                                "gaps are graded)"]
 
 
 def test_a_file_pycodestyle_cannot_finish_costs_the_style_bonus_only(graded):
@@ -104,5 +104,5 @@ def test_a_file_pycodestyle_cannot_finish_costs_the_style_bonus_only(graded):
     assert all(found[task.key].status == "passed" for task in CODE_TASKS)
     assert found["code_style"].points == 0 and found["feedback"].points == 1
     assert "pycodestyle did not finish within {} s".format(style.GRADER.seconds) in found["code_style"].detail
-    assert len(result["integrity"]) == 1 and result["integrity"][0].startswith("run_xor_experiment.py differs")
-    assert result["seconds"] < style.GRADER.seconds + 60
+    assert len(result.integrity) == 1 and result.integrity[0].startswith("run_xor_experiment.py differs")
+    assert result.seconds < style.GRADER.seconds + 60

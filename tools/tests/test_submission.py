@@ -252,8 +252,8 @@ def graded(tmp_path_factory):
 
 
 def earned(result: dict) -> dict:
-    assert not result["error"], result["error"]
-    return {row.task.key: row.points for row in result["rows"]}
+    assert not result.error, result.error
+    return {row.task.key: row.points for row in result.rows}
 
 
 @pytest.mark.parametrize("name", ["data_folder", "two_folders", "flat_upload", "one_folder_down", "two_folders_down",
@@ -261,9 +261,9 @@ def earned(result: dict) -> dict:
 def test_an_honest_upload_of_any_shape_keeps_every_point_with_no_finding(graded, name):
     result = graded[name]
     points = earned(result)
-    assert sum(points[task.key] for task in CODE_TASKS) == total("code"), result["rows"]
-    assert points["code_style"] == 1 and points["feedback"] == 1, result["rows"]
-    assert result["integrity"] == [] and result["policy"] == []
+    assert sum(points[task.key] for task in CODE_TASKS) == total("code"), result.rows
+    assert points["code_style"] == 1 and points["feedback"] == 1, result.rows
+    assert result.integrity == [] and result.policy == []
     note = {"data_folder": " entries under mnist/ were not looked at",
             "two_folders": "graded from 'exercise3', the one with the most gaps filled",
             "flat_upload": "the files were uploaded without their folders: ",
@@ -271,19 +271,19 @@ def test_an_honest_upload_of_any_shape_keeps_every_point_with_no_finding(graded,
             "two_folders_down": "the submission's only folder is 'archive': the submission is one folder down: "
                                 "graded from its folder 'exercise3-main'",
             "conda_environment": None}[name]
-    assert note is None or any(note in text for text in result["notes"]), result["notes"]
+    assert note is None or any(note in text for text in result.notes), result.notes
 
 
 def test_a_gap_file_too_large_to_read_says_so_in_its_tasks_rows(graded):
     # Before, tasks 3 and 5 said "lib/network.py is missing"; the integrity line alone said why.
-    rows = {row.task.key: row for row in graded["gap_file_over_1_mb"]["rows"]}
+    rows = {row.task.key: row for row in graded["gap_file_over_1_mb"].rows}
     for key in ("linear_backward", "sequential_backward"):
         assert rows[key].points == 0 and rows[key].detail == "lib/network.py is larger than 1 MB (not read)", rows[key]
     assert rows["relu_backward"].points == 1
 
 
 def test_a_submission_without_feedback_md_is_told_so(graded):
-    row = next(row for row in graded["no_feedback"]["rows"] if row.task.key == "feedback")
+    row = next(row for row in graded["no_feedback"].rows if row.task.key == "feedback")
     assert row.points == 0 and row.detail == "feedback.md is not in the submission", row
     assert sum(earned(graded["no_feedback"])[task.key] for task in CODE_TASKS) == total("code")
 
@@ -291,8 +291,8 @@ def test_a_submission_without_feedback_md_is_told_so(graded):
 def test_two_folders_equally_filled_are_graded_from_the_first_with_a_finding_naming_both(graded):
     result = graded["two_filled"]
     assert sum(earned(result)[task.key] for task in CODE_TASKS) == total("code")
-    assert len(result["integrity"]) == 1 and "'exercise3' with 7 of 7" in result["integrity"][0] \
-        and "'exercise3-backup' with 7 of 7" in result["integrity"][0]
+    assert len(result.integrity) == 1 and "'exercise3' with 7 of 7" in result.integrity[0] \
+        and "'exercise3-backup' with 7 of 7" in result.integrity[0]
     shown = grade.report_lines(result, SimpleNamespace(mode="bwrap", notes=[]))  # what results.json shows
     assert any(line.startswith("Integrity: 2 folders hold the exercise") for line in shown), shown
 
@@ -300,5 +300,5 @@ def test_two_folders_equally_filled_are_graded_from_the_first_with_a_finding_nam
 def test_a_symlinked_lib_folder_earns_nothing_from_the_master(graded):
     result = graded["symlinked_lib"]
     points = earned(result)
-    assert sum(points[task.key] for task in CODE_TASKS) == 0 and points["code_style"] == 0, result["rows"]
-    assert "lib is a symbolic link (not read)" in result["integrity"]
+    assert sum(points[task.key] for task in CODE_TASKS) == 0 and points["code_style"] == 0, result.rows
+    assert "lib is a symbolic link (not read)" in result.integrity

@@ -80,14 +80,14 @@ def stalled(tmp_path_factory):
 def test_a_stalling_gap_is_stopped_at_the_per_test_limit_and_costs_its_task_only(stalled, index, name):
     results, _ = stalled
     result = results[index]
-    assert result["error"] is None, result["error"]
-    rows = {row.task.key: row for row in result["rows"]}
+    assert result.error is None, result.error
+    rows = {row.task.key: row for row in result.rows}
     assert rows["relu_backward"].points == 0, rows["relu_backward"]
     assert "ran past its time limit of {:g} s".format(LIMIT) in rows["relu_backward"].detail, rows["relu_backward"]
     kept = {key: row.points for key, row in rows.items() if key in ALL and key != "relu_backward"}
     assert all(points == row.task.points for key, points in kept.items() for row in [rows[key]]), kept
     # One timed-out test (with the start-up of the next process), not the run limit.
-    assert result["seconds"] < LIMITS.run_seconds / 2, result["seconds"]
+    assert result.seconds < LIMITS.run_seconds / 2, result.seconds
 
 
 def test_the_class_run_finishes_in_the_stated_bound(stalled):
@@ -110,8 +110,8 @@ def test_forged_events_cannot_loop_the_grader_and_the_run_limit_holds(tmp_path):
     started = time.time()
     result = grade.grade_folders([str(path)], jobs=1, sandbox=SANDBOX, limits=limits)[0]
     seconds = time.time() - started
-    assert result["error"] is None, result["error"]
-    rows = {row.task.key: row for row in result["rows"]}
+    assert result.error is None, result.error
+    rows = {row.task.key: row for row in result.rows}
     assert rows["relu_backward"].points == 0, rows["relu_backward"]
     # The run limit ended it, and the grader (start-up, collection, the reference's outputs) adds some seconds.
     assert seconds < limits.run_seconds + 30, seconds
