@@ -2,7 +2,6 @@
 from typing import Callable, List, Optional, Tuple
 
 import numpy as np
-import scipy.optimize
 
 # check_grad uses forward differences with a step of about 1.5e-8, so a correct float64 gradient
 # disagrees with it by roughly 1e-7 relative to its size; a wrong one by order 1.
@@ -111,6 +110,8 @@ class Module:
 
     def _compare_gradients(self, what: str, func: Callable, grad: Callable, x0: np.ndarray,
                            tolerance: float) -> None:
+        import scipy.optimize  # here: most runs never check a gradient, and it is the slowest import of lib/
+
         error = scipy.optimize.check_grad(func, grad, x0)
         relative_error = error / max(1.0, float(np.linalg.norm(grad(x0))))
         if not relative_error <= tolerance:
