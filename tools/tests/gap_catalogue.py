@@ -35,15 +35,22 @@ def bodies(kinds=("wrong", "correct")) -> List[Body]:
             for label, text in catalogues[kind].get(task.key, [])]
 
 
+def holds_up(body: Body) -> bool:
+    """Whether another task's body may rely on this one where its task needs it: a correct body, correct under
+    every NumPy (it is itself judged by test_every_correct_solution_keeps_its_task)."""
+    return body.kind == "correct" and (body.key, body.label) not in NUMPY_1_ONLY
+
+
 def rounds(to_place: List[Body]) -> List[Dict[str, Body]]:
     """The bodies packed into as few repositories as can hold them, each {task key: body}: at most one body per
     task, and a task's body only where every gap its task needs (the registry's `needs`) holds the reference
-    solution, so that no body's result depends on another's. Other tasks' bodies cannot change it: a task's tests
-    and value check run no other gap (tools/make_handout.py proves it), and each value check runs in a process of
-    its own. A gap without a body holds the reference solution.
+    solution or a body that holds_up, so that no body's result depends on a wrong one. Other tasks' bodies cannot
+    change it: a task's tests and value check run no other gap (tools/make_handout.py proves it), and each value
+    check runs in a process of its own. A gap without a body holds the reference solution.
 
     Needed tasks are placed first, each body in the first repository with its task's slot free; a task with needs
-    then goes to the first repository whose needed slots are all free, after the others if none is."""
+    then goes to the first repository where its slot is free and its needed slots hold nothing that fails to
+    hold up, after the others if none is."""
     placed = []  # type: List[Dict[str, Body]]
     done = set()
     order = []
@@ -57,7 +64,7 @@ def rounds(to_place: List[Body]) -> List[Dict[str, Body]]:
     for task in order:
         for body in (body for body in to_place if body.key == task.key):
             free = next((slots for slots in placed if task.key not in slots and
-                         not any(need in slots for need in task.needs)), None)
+                         all(holds_up(slots[need]) for need in task.needs if need in slots)), None)
             if free is None:
                 free = {}
                 placed.append(free)

@@ -3,7 +3,7 @@ one keeps it; the first failure line a student reads for each wrong one is print
 
 Each body goes into a student's repository: the handout with the reference solution in every gap but those holding
 a body. A repository holds at most one body per task, and a task's body only where the gaps it needs hold the
-reference (gap_catalogue.rounds), so each body's task is judged as if it were the only one.
+reference or a correct body (gap_catalogue.rounds), so each body's task is judged as if it were the only one.
 tools/grade.grade_folders grades them all, as `tools/grade.py FOLDER... --jobs 2` does: the
 gaps spliced into a fresh handout, the tests and the value checks run in the sandbox on the Python of
 $EXERCISE3_PYTHON (the sheet's Python 3.8; else this one), the checks' outputs compared here with the reference's.
@@ -19,7 +19,7 @@ import pytest
 from grading.gaps import fill_gaps
 from grading.tasks import CODE_TASKS, TASKS_BY_KEY
 from tools import grade, handout
-from tools.tests.gap_catalogue import CORRECT, NUMPY_1_ONLY, WRONG, bodies, indented, rounds
+from tools.tests.gap_catalogue import CORRECT, NUMPY_1_ONLY, WRONG, bodies, holds_up, indented, rounds
 
 pytestmark = pytest.mark.timeout(3600)
 
@@ -127,7 +127,8 @@ def test_every_body_is_graded_once():
     placed = [body for repository in rounds(bodies()) for body in repository.values()]
     assert sorted(placed) == sorted(bodies())
     for repository in rounds(bodies()):
-        assert all(need not in repository for key in repository for need in TASKS_BY_KEY[key].needs), repository
+        assert all(holds_up(repository[need]) for key in repository for need in TASKS_BY_KEY[key].needs
+                   if need in repository), repository
 
 
 def test_every_wrong_solution_loses_its_task(graded):
@@ -155,13 +156,13 @@ def test_every_correct_solution_keeps_its_task(graded):
 
 def test_a_body_costs_no_other_task_its_points(graded):
     # In each repository, a task whose gap holds the reference solution keeps its points, unless a task it needs
-    # holds a body (check_gradients needs Linear.backward and Sequential.backward: a wrong body there may cost it
-    # its points too). The bodies' own tasks are judged above.
+    # holds a body that may not hold up (check_gradients needs Linear.backward and Sequential.backward: a wrong
+    # body there may cost it its points too). The bodies' own tasks are judged above.
     lost = []
     for placed, rows in graded:
         for other, row in rows.items():
-            if other not in placed and not any(need in placed for need in TASKS_BY_KEY[other].needs) and \
-                    row.points != TASKS_BY_KEY[other].points:
+            if other not in placed and all(holds_up(placed[need]) for need in TASKS_BY_KEY[other].needs
+                                           if need in placed) and row.points != TASKS_BY_KEY[other].points:
                 lost.append("{} costs task {} its points: {}".format(described(placed), other, row.detail))
     assert not lost, "\n".join(lost)
 
