@@ -203,7 +203,8 @@ class PointsRecorder:
             self.failed_tasks.add(task)
             if report.failed and points.is_timeout(report.longreprtext):
                 self.timed_out.setdefault(task, report.nodeid)
-        if report.when == "call" and report.user_properties:
+        # The properties of the call (a value check's outputs), or of a set-up that failed (an empty gap's task).
+        if report.user_properties and (report.when == "call" or (report.when == "setup" and report.failed)):
             self.outcomes.setdefault(report.nodeid, {"outcome": report.outcome, "message": ""})["properties"] = \
                 {str(name): value for name, value in report.user_properties}
         if report.when == "teardown":

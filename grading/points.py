@@ -26,6 +26,9 @@ HEADING = re.compile(r"^#{1,6}\s+(.*)$")
 # points: earned (None for tutor-graded tasks); status: "passed", "failed", "not run" or "tutor"; failure: for a
 # failed code task, its first failing test's name and first failure line (the end of detail), else None.
 Row = namedtuple("Row", "task points status detail failure", defaults=(None,))
+# The property a test's report carries when it failed on an empty gap: that gap's task key (tests/conftest.py adds
+# it, the plugin logs it, tools/make_handout.py reads it).
+NOT_IMPLEMENTED = "not_implemented"
 
 
 def task_of_markers(marker_names: Iterable[str]) -> Optional[Task]:

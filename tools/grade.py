@@ -304,15 +304,20 @@ def grade_folders(paths: List[str], jobs: int = 2, sandbox: str = "auto", python
     limits = limits or testrun.DEFAULT_LIMITS
     python = python or os.environ.get(PYTHON_VARIABLE) or sys.executable
     chosen = sandboxes.choose(sandbox, limits, private=paths, python=python)
-    grader = Grader(limits, chosen, python, seed=seed, course=course)
-    try:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            results = list(pool.map(grader.grade, paths))
-    finally:
-        grader.close()
+    results = grade_all(Grader(limits, chosen, python, seed=seed, course=course), paths, jobs)
     for result in results:
         apply_course(result, course)
     return results
+
+
+def grade_all(grader: Grader, paths: List[str], jobs: int) -> List[Result]:
+    """The one run loop: every submission through the grader, `jobs` at a time, in order; then the grader's own
+    files are removed."""
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(grader.grade, paths))
+    finally:
+        grader.close()
 
 
 def apply_course(result: Result, course: courses.Course, pushes: Optional[dict] = None) -> None:
@@ -553,11 +558,7 @@ def main(argv=None) -> int:
     print("grade: sandbox: {}; Python: {}".format(sandbox.describe(), args.python), file=sys.stderr)
     # SIGTERM (a class run cancelled, Gradescope's timeout): every run is killed and reaped, nothing is written.
     signal.signal(signal.SIGTERM, lambda number, frame: sandboxes.stop_all())
-    try:
-        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            results = list(pool.map(grader.grade, args.submissions))
-    finally:
-        grader.close()
+    results = grade_all(grader, args.submissions, args.jobs)
     if sandboxes.STOPPED.is_set():
         print("grade: stopped by SIGTERM: every run was killed; no results written", file=sys.stderr)
         return 128 + signal.SIGTERM

@@ -30,7 +30,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
-from grading.tasks import CODE_TASKS  # noqa: E402  (the repository root must be importable first)
+from grading.points import NOT_IMPLEMENTED  # noqa: E402  (the repository root must be importable first)
+from grading.tasks import CODE_TASKS  # noqa: E402
 from tools import sandbox as sandboxes  # noqa: E402
 
 # collected: {node id: task key}; outcomes: {node id: {"outcome", "message", "headline", "properties"}}; running:
@@ -144,12 +145,17 @@ class Watchdog:
 
 
 def kept_properties(nodeid: str, properties) -> dict:
-    """What the grader reads of a result's properties, and nothing else: a value check's "values", a lines item's
-    "lines" (whatever else a forged event carries is dropped, so that a submission's outcomes stay small)."""
+    """What is read of a result's properties, and nothing else: a value check's "values", a lines item's "lines",
+    and the task key of an empty gap a test failed on (whatever else a forged event carries is dropped, so that a
+    submission's outcomes stay small; the grader's verdict reads the values only)."""
     if not isinstance(properties, dict):
         return {}
     wanted = "values" if nodeid.startswith(VALUE_CHECK_ITEM) else "lines" if nodeid.startswith(VALUE_CHECKS) else None
-    return {wanted: properties[wanted]} if wanted in properties else {}
+    kept = {wanted: properties[wanted]} if wanted in properties else {}
+    missing = properties.get(NOT_IMPLEMENTED)
+    if isinstance(missing, str) and len(missing) <= 100:
+        kept[NOT_IMPLEMENTED] = missing
+    return kept
 
 
 def read_log(path: str) -> LogResult:

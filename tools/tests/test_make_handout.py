@@ -153,3 +153,19 @@ def test_force_replaces_the_files_but_keeps_the_git_folder(tmp_path):
         make_handout.prepare_outdir(str(tmp_path), force=False)
     make_handout.prepare_outdir(str(tmp_path), force=True)
     assert os.listdir(str(tmp_path)) == [".git"] and (tmp_path / ".git" / "HEAD").exists()
+
+
+def test_a_test_of_the_cut_handout_must_fail_on_its_own_tasks_gap_or_a_needed_one():
+    # The proof reads which gap a failure was on from the NOT_IMPLEMENTED property the test's report carries
+    # (tests/conftest.py adds it), not from the message's wording.
+    from grading.points import NOT_IMPLEMENTED
+    from tools.make_handout import expected_failure
+
+    def failed(on=None, message="any wording"):
+        return {"outcome": "failed", "message": message, "properties": {NOT_IMPLEMENTED: on} if on else {}}
+
+    assert expected_failure("relu_backward", failed("relu_backward"))
+    assert expected_failure("check_gradients", failed("linear_backward"))  # a gap its task needs
+    assert not expected_failure("relu_backward", failed("linear_backward"))
+    assert not expected_failure("relu_backward", failed(message="ReLU.backward is not implemented yet"))
+    assert not expected_failure("relu_backward", dict(failed("relu_backward"), outcome="passed"))
