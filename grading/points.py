@@ -147,15 +147,19 @@ def python_files(root: str) -> List[str]:
                   os.path.dirname(path) != root)
 
 
-def max_line_length(root: str) -> int:
-    """The longest line allowed: setup.cfg's [pycodestyle] max-line-length, the one place it is set.
-
-    pycodestyle itself reads the same setting when it runs in root (`python -m pycodestyle .`).
-    """
+def setup_cfg(root: str) -> configparser.ConfigParser:
+    """root's setup.cfg, the one place the exercise's settings are read from: [pycodestyle] max-line-length and
+    [tool:pytest] timeout, which pycodestyle and pytest read there themselves."""
     parser = configparser.ConfigParser()
     if not parser.read(os.path.join(root, "setup.cfg"), encoding="utf-8"):
-        raise FileNotFoundError("no setup.cfg in {}: it sets pycodestyle's max-line-length".format(root))
-    return parser.getint("pycodestyle", "max-line-length")
+        raise FileNotFoundError("no setup.cfg in {}: it sets pycodestyle's max-line-length and pytest's "
+                                "timeout".format(root))
+    return parser
+
+
+def max_line_length(root: str) -> int:
+    """The longest line allowed: setup.cfg's [pycodestyle] max-line-length (`python -m pycodestyle .` reads it)."""
+    return setup_cfg(root).getint("pycodestyle", "max-line-length")
 
 
 def filled_gaps(root: str) -> int:

@@ -16,7 +16,6 @@ The log is written by the process that runs the student's code, so nothing in it
 untrusted JSON, only complete well-formed events for the tests asked for count, and only the value checks' outputs,
 compared with the reference's by the grader, decide points.
 """
-import configparser
 import json
 import os
 import subprocess
@@ -30,7 +29,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
-from grading.points import NOT_IMPLEMENTED  # noqa: E402  (the repository root must be importable first)
+from grading.points import NOT_IMPLEMENTED, setup_cfg  # noqa: E402  (the repository root must be importable first)
 from grading.tasks import CODE_TASKS  # noqa: E402
 from tools import sandbox as sandboxes  # noqa: E402
 
@@ -63,9 +62,7 @@ VALUE_CHECK_ITEM = VALUE_CHECKS + "::test_value_check["
 def setup_cfg_timeout(root: str = REPO) -> float:
     """The per-test limit from setup.cfg: the students' runs (pytest-timeout), the workflow and the grader's
     watchdog share it."""
-    parser = configparser.ConfigParser()
-    parser.read(os.path.join(root, "setup.cfg"), encoding="utf-8")
-    return parser.getfloat("tool:pytest", "timeout")
+    return setup_cfg(root).getfloat("tool:pytest", "timeout")
 
 
 # A submission's runs get 300 s in all: an endless loop in every gap costs about 7 per-test limits (140 s).
