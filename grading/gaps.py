@@ -13,6 +13,7 @@ the gap and the line.
 import ast
 import bisect
 import hashlib
+import importlib
 import io
 import re
 import tokenize
@@ -180,6 +181,16 @@ def find_gaps(text: str, path: str = "<string>") -> List[Gap]:
     if twice:
         raise GapError("{}: more than one gap in {}".format(path, ", ".join(twice)))
     return gaps
+
+
+def gap_function(file: str, gap: str):
+    """The function that holds the gap `gap` (a qualified name, such as "Linear.backward") of `file` (a path such as
+    "lib/network.py"), as the module defines it now: imported, as the tests import it. Raises ImportError,
+    AttributeError or SyntaxError where the file or the name does not import."""
+    owner = importlib.import_module(file[:-len(".py")].replace("/", "."))
+    for part in gap.split("."):
+        owner = getattr(owner, part)
+    return owner
 
 
 def not_implemented_line(gap: Gap) -> str:

@@ -15,7 +15,6 @@ on a fresh copy of them, keeps their time limits itself and computes the points 
 What a test prints is cut after PRINT_LIMIT characters (and the whole run's after RUN_PRINT_LIMIT), so that a gap
 that prints on every call still leaves a failure report and a points table that fit on a screen.
 """
-import importlib
 import json
 import os
 import sys
@@ -24,6 +23,7 @@ import traceback
 import pytest
 
 from grading import points
+from grading.gaps import gap_function
 from grading.tasks import CODE_TASKS
 
 # The exercise's root folder, where lib/ and feedback.md are.
@@ -61,10 +61,8 @@ def gap_functions() -> dict:
     found = {}
     for task in CODE_TASKS:
         try:
-            owner = importlib.import_module(os.path.splitext(task.file)[0].replace("/", "."))
-            for part in task.gap.split("."):
-                owner = getattr(owner, part)
-            found[owner.__code__] = owner
+            function = gap_function(task.file, task.gap)
+            found[function.__code__] = function
         except (ImportError, AttributeError, SyntaxError):
             continue  # a file that does not import: its tests say so
     return found

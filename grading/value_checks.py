@@ -10,14 +10,13 @@ Without --value-seed (a student's own run) every item is skipped: a check alone 
 test_lines_per_batch[key] counts, for tutors, the Python lines a gap runs on two batch sizes (the sheet's rule:
 no loops over the samples); it earns and costs no points.
 """
-import importlib
-import os
 import sys
 
 import numpy as np
 import pytest
 
 from grading import checks  # noqa: F401  (importing it registers the checks)
+from grading.gaps import gap_function
 from grading.stand_ins import Affine, MatMul
 from grading.tasks import CODE_TASKS, TASKS_BY_KEY, VALUE_CHECKS
 from grading.values import encode_all
@@ -80,14 +79,6 @@ def lines_run(function, call) -> int:
     return count[0]
 
 
-def gap_function(task):
-    """The function that holds the task's gap, as lib/ defines it now."""
-    owner = importlib.import_module(os.path.splitext(task.file)[0].replace("/", "."))
-    for part in task.gap.split("."):
-        owner = getattr(owner, part)
-    return owner
-
-
 # {task key: function(n, rng) -> a call of the gap on a batch of n samples}. Everything but the gap is set up
 # before, from lib/'s given code and the stand-ins, so that only the gap's own lines are counted, and only its
 # own gap runs (grading/tasks.py's rule for the checks). Tasks without a batch (zero_grad, check_gradients) have
@@ -145,7 +136,7 @@ def lines_per_batch(key: str, seed: int) -> dict:
     counts = {}
     for n in BATCH_SIZES:
         call = BATCH_CALLS[key](n, np.random.default_rng([seed, task.number, n]))
-        counts[str(n)] = lines_run(gap_function(task), call)
+        counts[str(n)] = lines_run(gap_function(task.file, task.gap), call)
     return counts
 
 
