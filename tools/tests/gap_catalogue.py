@@ -12,9 +12,10 @@ in an operation does not change the result's dtype (value-based casting) or a na
 the sheet's Python 3.8 has NumPy 1.24. Under NumPy 2 the same code turns a float32 result into float64 (or
 raises), so there it loses its task.
 """
+import re
 import textwrap
 from collections import namedtuple
-from typing import Dict, List
+from typing import Dict, List, Set
 
 from grading.tasks import CODE_TASKS, TASKS_BY_KEY
 
@@ -41,19 +42,34 @@ def holds_up(body: Body) -> bool:
     return body.kind == "correct" and (body.key, body.label) not in NUMPY_1_ONLY
 
 
-def rounds(to_place: List[Body]) -> List[Dict[str, Body]]:
-    """The bodies packed into as few repositories as can hold them, each {task key: body}: at most one body per
-    task, and a task's body only where every gap its task needs (the registry's `needs`) holds the reference
-    solution or a body that holds_up, so that no body's result depends on a wrong one. Other tasks' bodies cannot
-    change it: a task's tests and value check run no other gap (tools/make_handout.py proves it), and each value
-    check runs in a process of its own. A gap without a body holds the reference solution.
+def relies_on(body: Body) -> Set[str]:
+    """The other tasks whose gaps the body's result depends on: those its task needs (the registry's `needs`), and
+    those it calls itself, which a reference body never does (tools/make_handout.py proves it) but a student's
+    may: a function gap called by its name (`zero_grad(`), a method gap's class built (`Linear(`)."""
+    called = {task.key for task in CODE_TASKS if task.key != body.key and
+              re.search(r"\b{}\(".format(re.escape(task.gap.split(".")[0])), body.text)}
+    return set(TASKS_BY_KEY[body.key].needs) | called
 
-    Needed tasks are placed first, each body in the first repository with its task's slot free; a task with needs
-    then goes to the first repository where its slot is free and its needed slots hold nothing that fails to
-    hold up, after the others if none is."""
-    placed = []  # type: List[Dict[str, Body]]
-    done = set()
-    order = []
+
+def fits(body: Body, slots: Dict[str, Body]) -> bool:
+    """Whether body may join the repository `slots`: its task's slot is free, what it relies on holds the
+    reference or a body that holds up, and no body there relies on its task unless it holds up."""
+    return body.key not in slots and all(holds_up(slots[key]) for key in relies_on(body) if key in slots) and \
+        (holds_up(body) or not any(body.key in relies_on(other) for other in slots.values()))
+
+
+def rounds(to_place: List[Body]) -> List[Dict[str, Body]]:
+    """The bodies packed into few repositories, each {task key: body}: at most one body per task, and each only
+    where it fits, so that no body's result depends on a wrong one. Other tasks' bodies cannot change it: a task's
+    tests and value check run no other gap than those it relies on (tools/make_handout.py proves it for the
+    reference), and each value check runs in a process of its own. A gap without a body holds the reference.
+
+    First the fewest repositories are found (each body, needed tasks first, in the first repository it fits).
+    Then the bodies are placed again into that many: a task that needs others or is needed keeps first-fit (its
+    wrong bodies stay together, as few repositories as possible stay closed to the tasks that need them); every
+    other body goes where it fits with the fewest wrong bodies, so that each wrong body shares its repository with
+    gaps that hold the reference or a correct body (test_a_body_costs_no_other_task_its_points reads those)."""
+    done, order = set(), []
     while len(order) < len(CODE_TASKS):  # the tasks, each after those it needs
         ready = [task for task in CODE_TASKS if task.key not in done and set(task.needs) <= done | {task.key}]
         if not ready:
@@ -61,15 +77,23 @@ def rounds(to_place: List[Body]) -> List[Dict[str, Body]]:
                 [task.key for task in CODE_TASKS if task.key not in done]))
         order += ready
         done |= {task.key for task in ready}
-    for task in order:
-        for body in (body for body in to_place if body.key == task.key):
-            free = next((slots for slots in placed if task.key not in slots and
-                         all(holds_up(slots[need]) for need in task.needs if need in slots)), None)
-            if free is None:
-                free = {}
-                placed.append(free)
-            free[task.key] = body
-    return placed
+    linked = {task.key for task in CODE_TASKS if task.needs} | {need for task in CODE_TASKS for need in task.needs}
+
+    def place(count: int, balanced: bool) -> List[Dict[str, Body]]:
+        placed = [{} for _ in range(count)]  # type: List[Dict[str, Body]]
+        for task in order:
+            for body in (body for body in to_place if body.key == task.key):
+                free = [slots for slots in placed if fits(body, slots)]
+                if balanced and task.key not in linked:
+                    free.sort(key=lambda slots: (sum(other.kind == "wrong" for other in slots.values())
+                                                 if body.kind == "wrong" else 0, len(slots)))
+                if not free:
+                    free = [{}]
+                    placed.append(free[0])
+                free[0][body.key] = body
+        return [slots for slots in placed if slots]
+
+    return place(len(place(0, balanced=False)), balanced=True)
 
 
 WRONG = {

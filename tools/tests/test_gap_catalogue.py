@@ -19,7 +19,7 @@ import pytest
 from grading.gaps import fill_gaps
 from grading.tasks import CODE_TASKS, TASKS_BY_KEY
 from tools import grade, handout
-from tools.tests.gap_catalogue import CORRECT, NUMPY_1_ONLY, WRONG, bodies, holds_up, indented, rounds
+from tools.tests.gap_catalogue import CORRECT, NUMPY_1_ONLY, WRONG, bodies, holds_up, indented, relies_on, rounds
 
 pytestmark = pytest.mark.timeout(3600)
 
@@ -127,8 +127,8 @@ def test_every_body_is_graded_once():
     placed = [body for repository in rounds(bodies()) for body in repository.values()]
     assert sorted(placed) == sorted(bodies())
     for repository in rounds(bodies()):
-        assert all(holds_up(repository[need]) for key in repository for need in TASKS_BY_KEY[key].needs
-                   if need in repository), repository
+        assert all(holds_up(repository[need]) for body in repository.values() for need in relies_on(body)
+                   if need in repository), described(repository)
 
 
 def test_every_wrong_solution_loses_its_task(graded):
@@ -155,16 +155,30 @@ def test_every_correct_solution_keeps_its_task(graded):
 
 
 def test_a_body_costs_no_other_task_its_points(graded):
-    # In each repository, a task whose gap holds the reference solution keeps its points, unless a task it needs
-    # holds a body that may not hold up (check_gradients needs Linear.backward and Sequential.backward: a wrong
-    # body there may cost it its points too). The bodies' own tasks are judged above.
+    # In each repository, a task whose gap holds the reference solution or a correct body keeps its points, unless
+    # a gap it relies on holds a body that may not hold up (check_gradients needs Linear.backward and
+    # Sequential.backward: a wrong body there may cost it its points too). rounds() spreads the wrong bodies so
+    # that each shares its repository with such tasks. The wrong bodies' own tasks are judged above.
     lost = []
     for placed, rows in graded:
         for other, row in rows.items():
-            if other not in placed and all(holds_up(placed[need]) for need in TASKS_BY_KEY[other].needs
-                                           if need in placed) and row.points != TASKS_BY_KEY[other].points:
-                lost.append("{} costs task {} its points: {}".format(described(placed), other, row.detail))
+            holder = placed.get(other)
+            if holder is not None and not holds_up(holder):
+                continue
+            relied_on = relies_on(holder) if holder is not None else set(TASKS_BY_KEY[other].needs)
+            if all(holds_up(placed[key]) for key in relied_on if key in placed) and \
+                    row.points != TASKS_BY_KEY[other].points:
+                lost.append("with {}, task {} ({}) loses its points: {}".format(
+                    described(placed), other, holder.label if holder else "the reference solution", row.detail))
     assert not lost, "\n".join(lost)
+
+
+def test_every_wrong_body_shares_its_repository_with_a_task_it_could_cost_points():
+    alone = [described(repository) for repository in rounds(bodies()) for key, body in repository.items()
+             if body.kind == "wrong" and not any(
+                 other.key != key and (other.key not in repository or holds_up(repository[other.key]))
+                 for other in CODE_TASKS)]
+    assert not alone, alone
 
 
 def test_the_first_failure_line_says_what_is_wrong(graded):

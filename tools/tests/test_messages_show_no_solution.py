@@ -210,8 +210,10 @@ def runs(tmp_path_factory):
     with ThreadPoolExecutor(max_workers=2) as pool:
         done = list(pool.map(run, enumerate(trees)))
     found = [("the cut handout", done[0][1], [(nodeid, text) for nodeid, text, _ in done[0][2]])]
-    for placed, own, messages in done[1:]:
-        found += [("{} / {}".format(key, body.label), own,
+    for placed, _, messages in done[1:]:
+        # A message may quote the lines of its own tree's gaps: the body's, and the reference's in its needs (not
+        # the other bodies' of the tree, which would hide their lines that are also the reference's).
+        found += [("{} / {}".format(key, body.label), gap_code(tree_files({key: body})),
                    [(nodeid, text) for nodeid, text, keywords in messages if key in keywords])
                   for key, body in placed.items()]
     return found
