@@ -51,7 +51,7 @@ from tools import handout, rebuild, sandbox as sandboxes, testrun, totals, tutor
 from tools.report import findings as tutor_findings  # noqa: E402
 from tools import course as courses, lms, regrade, submitted as submission_times  # noqa: E402
 from tools.result import Result  # noqa: E402
-from tools.submission import safe_text, spreadsheet_text  # noqa: E402
+from tools.text import csv_cell, safe_text, submission_name  # noqa: E402
 
 # The interpreter of the sandboxed runs, if not --python: the course promises Python 3.8 (see the README).
 PYTHON_VARIABLE = "EXERCISE3_PYTHON"
@@ -334,27 +334,6 @@ def apply_course(result: Result, course: courses.Course, pushes: Optional[dict] 
         result.notes.append("pushed at {}, after the deadline {}, by the server's record; the commit time says "
                             "{}".format(courses.stamp(pushed), courses.stamp(due), courses.stamp(submitted.time)
                                         if submitted.time else "nothing"))
-
-
-# ---------------------------------------------------------------- output: text a submission controls is neutralised
-
-def display_name(name: str) -> str:
-    """A folder name fit for any report: bytes that are not UTF-8 shown escaped, no control characters."""
-    try:
-        name = os.fsencode(name).decode("utf-8", errors="backslashreplace")
-    except (UnicodeError, ValueError):
-        name = repr(name)
-    return safe_text(name, 120)
-
-
-def submission_name(path: str) -> str:
-    """The name of a submission in every report: its folder's name."""
-    return display_name(os.path.basename(os.path.normpath(path)) or path)
-
-
-def csv_cell(value) -> str:
-    """A CSV cell that no spreadsheet runs as a formula (a leading =, +, -, @, tab or CR is quoted away)."""
-    return str(value) if isinstance(value, (int, float)) else spreadsheet_text(safe_text(value))
 
 
 def points_cells(result: Result) -> dict:

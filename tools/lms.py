@@ -19,7 +19,7 @@ import csv
 from typing import Dict, List, NamedTuple, Optional, Sequence
 
 from tools.course import Lms
-from tools.submission import spreadsheet_text
+from tools.text import spreadsheet_text
 
 CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 CANVAS_MATCHES_ON = ("ID", "SIS User ID", "SIS Login ID")

@@ -19,7 +19,8 @@ from grading.gaps import (BodyRejected, GapError, does_nothing, find_gaps, outsi
                           student_gaps, without_gap_bodies)
 from grading.points import FEEDBACK_FILE
 from grading.tasks import TASK_BY_GAP, TASKS_BY_KEY
-from tools.submission import Submission, locate, normalise, read_regular_file, safe_text
+from tools.submission import Submission, locate, normalise, read_regular_file
+from tools.text import safe_text
 
 # Files that change how Python or pytest start whatever they hold (pytest takes a pytest.ini even if empty);
 # reported, never used.

@@ -3,7 +3,7 @@
 tools/grade.Grader.grade makes it; tools/grade.apply_course adds the late policy, tools/tutor_points.merge the
 tutor's points; the terminal report, the CSV, results.json (tools/grade.py), the LMS files, the class report
 (tools/report/) and the totals (tools/totals.py) read it. Every text in it that a submission controls has been
-neutralised (tools/submission.safe_text) before it is stored here.
+neutralised (tools/text.py) before it is stored here.
 """
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, List, Optional

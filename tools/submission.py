@@ -20,6 +20,7 @@ from typing import Dict, List, Optional
 
 from grading.gaps import does_nothing, student_gaps
 from grading.tasks import CODE_TASKS
+from tools.text import safe_text
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_ENTRIES = 20000
@@ -484,15 +485,3 @@ def by_name(submission: str, handout: Dict[str, bytes], wanted: List[str]) -> Di
 def safe_name(name: str) -> str:
     """A file or folder name fit for a report: bytes that are not UTF-8 shown escaped."""
     return safe_text(os.fsencode(name).decode("utf-8", errors="backslashreplace"), 100)
-
-
-def safe_text(text: str, limit: int = 300) -> str:
-    """Text that a submission controls, fit for a report: printable, on one line, at most `limit` characters."""
-    text = "".join(character if character.isprintable() else " " for character in str(text))
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
-def spreadsheet_text(text: str) -> str:
-    """A CSV cell that no spreadsheet runs as a formula (a leading =, +, -, @, tab or CR is quoted away)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

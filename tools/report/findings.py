@@ -9,7 +9,7 @@ from typing import Collection, Dict, List
 from grading.tasks import CODE_TASKS
 from grading.value_checks import BATCH_CALLS, BATCH_SIZES
 from tools.result import Result
-from tools.submission import safe_text
+from tools.text import safe_text
 
 
 def student_lines(result: Result, hidden: Collection[str] = ()) -> List[str]:

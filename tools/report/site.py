@@ -37,7 +37,8 @@ from tools import course as courses, handout, totals
 from tools.rebuild import first_differences
 from tools.report.findings import student_lines
 from tools.result import Result
-from tools.submission import NotRead, read_below, safe_text, spreadsheet_text
+from tools.submission import NotRead, read_below
+from tools.text import safe_text, spreadsheet_text
 from tools.tutor_points import TUTOR_TASKS, number
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")

@@ -335,7 +335,7 @@ def test_results_json_gets_the_tutor_points_in_its_score():
 
 
 def test_page_names_are_safe_and_distinct():
-    from tools.grade import display_name
+    from tools.text import display_name
     from tools.report.site import page_names
 
     paths = [os.fsdecode(b"/c/caf\xe9"), "/c/café", "/d/café", "/c/../..", "/c/<script>", "/c/日本", "/c/日本語"]
