@@ -212,10 +212,10 @@ class Grader:
             run = testrun.run_graded_tests(tree, dict(self.expected, **self.lines_items), self.seed, self.limits,
                                            os.path.join(scratch, "runs"), self.sandbox, skip_tasks=set(not_run),
                                            python=self.python)
-            result.notes += run["notes"]
-            result.lines = tutor_findings.lines_counts(run["outcomes"])
+            result.notes += run.notes
+            result.lines = tutor_findings.lines_counts(run.outcomes)
             result.vectorisation = tutor_findings.vectorisation(result.lines)
-            code_rows = {task.key: self.verdict(task, not_run.get(task.key), run["outcomes"]) for task in CODE_TASKS}
+            code_rows = {task.key: self.verdict(task, not_run.get(task.key), run.outcomes) for task in CODE_TASKS}
             filled = sum(gap.status == "filled" for gap in built.gaps.values())
             style = points.code_style_row(own_files(submitted, os.path.join(scratch, "own"), self.handout), filled,
                                           style_check.GRADER)

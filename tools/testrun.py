@@ -37,6 +37,9 @@ from tools import sandbox as sandboxes  # noqa: E402
 # the node id that started last without a result (the one a crash or hang happened in); errors: collection errors.
 LogResult = namedtuple("LogResult", "collected outcomes running errors finished")
 
+# What a submission's runs gave: outcomes {node id: {"outcome", "message", "headline", "properties"}}, the notes
+# on runs that ended early, and how many processes it took.
+GradedRun = namedtuple("GradedRun", "outcomes notes runs")
 # per_test_seconds: one test, kept by the Watchdog; run_seconds: all the runs of one submission together.
 Limits = namedtuple("Limits", "per_test_seconds run_seconds memory_mb file_mb")
 # Seconds the first test may take to start: the interpreter starts, imports NumPy and collects the tests (a second
@@ -259,9 +262,8 @@ def failure(message: str) -> dict:
 
 def run_graded_tests(root: str, expected: Dict[str, str], seed: int, limits: Limits = DEFAULT_LIMITS,
                      workdir: Optional[str] = None, sandbox: Optional[sandboxes.Sandbox] = None, skip_tasks=(),
-                     python: Optional[str] = None) -> dict:
-    """Run the tests and value checks `expected` ({node id: task key}) in root until each has a result; returns
-    {"outcomes": {node id: outcome}, "notes": [...], "runs": how many processes}.
+                     python: Optional[str] = None) -> GradedRun:
+    """Run the tests and value checks `expected` ({node id: task key}) in root until each has a result.
 
     The visible tests run first, in one process; then each value check runs in a process of its own (a fresh run,
     a fresh identity), asked for that check alone. So the only gaps that have run in the process whose outputs earn
@@ -297,7 +299,7 @@ def run_graded_tests(root: str, expected: Dict[str, str], seed: int, limits: Lim
             attempt += 1
             run_tests(root, todo, expected, seed, limits, workdir, attempt, sandbox, python, deadline, outcomes,
                       notes)
-    return {"outcomes": outcomes, "notes": notes, "runs": attempt}
+    return GradedRun(outcomes, notes, attempt)
 
 
 def run_tests(root: str, todo: List[str], expected: Dict[str, str], seed: int, limits: Limits, workdir: str,
