@@ -103,6 +103,11 @@ class BoundedStream:
         return getattr(self.stream, name)
 
 
+# Under the table of a run that selected tests by name: its rows count only the tests that ran.
+SELECTION_NOTE = ("Only the tests named ran: a row counts the tests of it that ran.\n"
+                  "`python -m pytest` runs them all; a task earns its points only when all of them pass.")
+
+
 class PointsRecorder:
     def __init__(self, config):
         self.config = config
@@ -221,6 +226,13 @@ class PointsRecorder:
         style = points.code_style_row(ROOT, points.filled_gaps(ROOT))
         return points.all_rows(code_rows, style, points.feedback_row(ROOT))
 
+    def selected_some(self) -> bool:
+        """Whether the run was asked for some tests by name: -k, a test (file::name) or a file. Then a task's row
+        counts only its tests that ran (-m TASK runs all of a task's tests)."""
+        named = [arg for arg in self.config.invocation_params.args if not str(arg).startswith("-")]
+        return bool(self.config.getoption("keyword")) or any("::" in str(arg) or str(arg).endswith(".py")
+                                                             for arg in named)
+
     def pytest_terminal_summary(self, terminalreporter):
         if self.config.getoption("points_grader"):
             return  # the grader computes the points in its own process, from the log
@@ -229,6 +241,9 @@ class PointsRecorder:
         if self.expected:
             for line in points.format_table(rows) + points.outside_gap_notes(ROOT):
                 terminalreporter.write_line(line)
+            if self.selected_some():
+                for line in SELECTION_NOTE.splitlines():
+                    terminalreporter.write_line(line)
         else:
             terminalreporter.write_line("No graded test ran; `python -m pytest` runs them all and shows the points.")
         markdown = self.config.getoption("points_markdown")

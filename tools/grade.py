@@ -476,7 +476,7 @@ def export_to_lms(results: List[Result], roster: lms.Roster, course: courses.Cou
 
 def summary(results: List[Result]) -> List[str]:
     keys = [task.key for task in TASKS if task.kind != "tutor"]
-    width = max(len(result.name) for result in results)
+    width = max([len("name")] + [len(result.name) for result in results])
     header = "{:<{}}  {}  total  findings".format("name", width, " ".join("{:>2}".format(
         next(task for task in TASKS if task.key == key).number or key[0]) for key in keys))
     late = any(result.late is not None for result in results)

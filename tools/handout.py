@@ -101,9 +101,13 @@ def registry_block(name: str) -> str:
             task.number, task.gap, task.file, task.points, task.key) for task in CODE_TASKS]
         needing = [task for task in CODE_TASKS if task.needs]
         sentence = "A good order is the table's. Each task's tests use only its own gap{}".format(
-            ", except: " + "; ".join("task {} (`{}`) also uses {}, so fill {} first".format(
-                task.number, task.gap, " and ".join("gap {}".format(TASKS_BY_KEY[need].number) for need in task.needs),
-                "those" if len(task.needs) > 1 else "it") for task in needing) + "." if needing else ".")
+            ", except: " + "; ".join(
+                "task {} (`{}`) also runs your {}, so fill {} first: while {} wrong, task {} earns nothing "
+                "either".format(
+                    task.number, task.gap, " and ".join("gap {}".format(TASKS_BY_KEY[need].number)
+                                                        for need in task.needs),
+                    "those" if len(task.needs) > 1 else "it", "either is" if len(task.needs) > 1 else "it is",
+                    task.number) for task in needing) + "." if needing else ".")
         lines += [""] + textwrap.wrap(sentence, 110)
         return "\n".join(lines) + "\n"
     if name == "points":

@@ -41,3 +41,20 @@ def test_a_gap_that_prints_megabytes_leaves_a_bounded_output_and_one_table(tmp_p
     assert "more characters that this test printed were cut]" in done.stdout
     relu = next(line for line in done.stdout.splitlines() if line.strip().startswith("2  ReLU.backward"))
     assert "0 / 1" in relu, relu
+
+
+@pytest.mark.parametrize("selection, noted", [
+    (["tests/test_network.py::test_linear_backward_small_numbers"], True), (["-k", "small_numbers"], True),
+    (["tests/test_network.py"], True), (["-m", "relu_backward"], False)],
+    ids=["one test", "-k", "one file", "-m a task"])
+def test_a_run_of_named_tests_says_that_its_rows_count_only_those(selection, noted):
+    # A wrong Linear.backward shows "2 / 2 passed" when one test of it that passes is run by name: the note under
+    # the table says what the row counts.
+    from grading.plugin import SELECTION_NOTE
+    from tools.handout import REPO
+
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"] + selection,
+                          cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                          env=dict(os.environ, MPLBACKEND="Agg"), timeout=600)
+    assert "points of exercise 3" in done.stdout, done.stdout[-2000:]
+    assert (SELECTION_NOTE.splitlines()[0] in done.stdout) == noted, done.stdout[-1500:]
