@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from grading.points import NOT_IMPLEMENTED, task_of_markers
-from grading.tasks import TASK_BY_GAP, gap_label
+from grading.tasks import TASK_BY_GAP, TASKS_BY_KEY, gap_label
 
 LIB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib")
 # The shape each gap's docstring gives its arrays, by the name they have in the gap.
@@ -22,6 +22,17 @@ SHAPE_NAMES = {
 def _task_of(item):
     """The code task a test is graded for, from its markers (the one mapping the points plugin uses too)."""
     return task_of_markers(marker.name for marker in item.iter_markers())
+
+
+def _needs_hint(task) -> str:
+    """For a task that runs other tasks' gaps (its `needs`): that a mistake there fails its tests too."""
+    if task is None or not task.needs:
+        return ""
+    needed = [TASKS_BY_KEY[key] for key in task.needs]
+    return ("\nhint: {} runs your {} too: a mistake there fails this test as well; their own tests "
+            "(python -m pytest -m \"{}\") say whether they are right".format(
+                task.gap, " and ".join("{} (gap {})".format(need.gap, need.number) for need in needed),
+                " or ".join(need.key for need in needed)))
 
 
 def _qualified_name(frame) -> str:
@@ -244,7 +255,7 @@ def pytest_runtest_makereport(item, call):
             text = "{}\nhint: backward() disagrees with the finite differences of forward(); the tests with small " \
                    "numbers show which entries are wrong".format(call.excinfo.value)
         if text is not None:
-            report.longrepr = text
+            report.longrepr = text + _needs_hint(_task_of(item))
         return
     missing = _not_implemented_gap(call.excinfo)
     if missing is None:
