@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from grading.gaps import fill_gaps, find_gaps
+from grading.gaps import fill_gaps, find_gaps, gap_bodies
 from grading.tasks import CODE_TASKS, TASKS_BY_KEY
 from tools import handout, solution_copies
 from tools.tests.gap_catalogue import WRONG, bodies, indented, rounds
@@ -127,7 +127,9 @@ def test_the_shipped_tests_and_checks_hold_no_solution_line():
 
 # ---------------------------------------------------------------- the code students receive
 
-REFERENCE_BLOCKS = solution_copies.reference_blocks(handout.build_handout(cut=False))
+# The handout, cut and with the reference solution in its gaps: built once, read by every test below.
+CUT, SOLVED = handout.build_handout(cut=True), handout.build_handout(cut=False)
+REFERENCE_BLOCKS = solution_copies.reference_blocks(SOLVED)
 
 
 def test_the_code_search_finds_a_reformatted_copy():
@@ -140,7 +142,7 @@ def test_the_code_search_finds_a_reformatted_copy():
 
 
 def test_the_handout_holds_no_solution_outside_its_gaps():
-    found = solution_copies.in_handout(handout.build_handout(cut=True), handout.build_handout(cut=False))
+    found = solution_copies.in_handout(CUT, SOLVED)
     assert not found, "code in the handout that reproduces a gap's reference solution:\n" + "\n".join(found)
 
 
@@ -149,15 +151,13 @@ def test_the_handout_holds_no_solution_outside_its_gaps():
 def tree_files(placed: dict) -> dict:
     """The cut handout; each task's gap of `placed` ({task key: Body}) holds the body, and the gaps of their needs
     the reference solution."""
-    files, solution = handout.build_handout(cut=True), handout.build_handout(cut=False)
+    files = dict(CUT)
     fill = {need: None for key in placed for need in TASKS_BY_KEY[key].needs}
     fill.update((key, body.text) for key, body in placed.items())
     for key, text in fill.items():
         task = TASKS_BY_KEY[key]
         if text is None:
-            reference = solution[task.file].decode("utf-8")
-            lines = next(reference.splitlines()[gap.start + 1:gap.end] for gap in find_gaps(reference, task.file)
-                         if gap.name == task.gap)
+            lines = gap_bodies(SOLVED[task.file].decode("utf-8"), task.file)[task.gap]
         else:
             lines = indented(key, text)
         files[task.file] = fill_gaps(files[task.file].decode("utf-8"), {task.gap: lines}, task.file).encode("utf-8")
@@ -282,7 +282,7 @@ def test_no_failure_message_shows_a_solution_line(runs):
 
 def solution_with(task_key: str, body: str) -> dict:
     """The handout with the reference solution in every gap but the task's, which holds `body`."""
-    files = handout.build_handout(cut=False)
+    files = dict(SOLVED)
     task = TASKS_BY_KEY[task_key]
     files[task.file] = fill_gaps(files[task.file].decode("utf-8"), {task.gap: indented(task_key, body)},
                                  task.file).encode("utf-8")
